@@ -1,0 +1,595 @@
+//! Answers: where each one comes from (flag over file over prompt over default), and
+//! the single validation path every one of them goes through.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use minijinja::Value;
+use serde::Serialize;
+
+use crate::blueprint::closest;
+use crate::error::{Error, MissingAnswer, Result};
+use crate::golang;
+use crate::manifest::{Manifest, Question, QuestionType, Validator};
+use crate::render::{Context, Renderer};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum AnswerValue {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    List(Vec<String>),
+}
+
+impl AnswerValue {
+    pub fn zero(kind: QuestionType) -> Self {
+        match kind {
+            QuestionType::String | QuestionType::Choice => AnswerValue::Str(String::new()),
+            QuestionType::Bool => AnswerValue::Bool(false),
+            QuestionType::Integer => AnswerValue::Int(0),
+            QuestionType::Multi => AnswerValue::List(Vec::new()),
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        match self {
+            AnswerValue::Bool(b) => Value::from(*b),
+            AnswerValue::Int(i) => Value::from(*i),
+            AnswerValue::Str(s) => Value::from(s.clone()),
+            AnswerValue::List(items) => {
+                Value::from(items.iter().cloned().map(Value::from).collect::<Vec<_>>())
+            }
+        }
+    }
+
+    /// The text `--set` would take for this value.
+    pub fn to_flag_text(&self) -> String {
+        match self {
+            AnswerValue::Bool(b) => b.to_string(),
+            AnswerValue::Int(i) => i.to_string(),
+            AnswerValue::Str(s) => s.clone(),
+            AnswerValue::List(items) => items.join(","),
+        }
+    }
+
+    pub fn to_toml(&self) -> toml::Value {
+        match self {
+            AnswerValue::Bool(b) => toml::Value::Boolean(*b),
+            AnswerValue::Int(i) => toml::Value::Integer(*i),
+            AnswerValue::Str(s) => toml::Value::String(s.clone()),
+            AnswerValue::List(items) => {
+                toml::Value::Array(items.iter().cloned().map(toml::Value::String).collect())
+            }
+        }
+    }
+}
+
+/// Where an answer came from; recorded in the lock file and shown by `--dry-run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    Default,
+    File,
+    Flag,
+    Prompt,
+    /// The question's `when` was false, so it holds its zero value.
+    Skipped,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Default => "default",
+            Origin::File => "file",
+            Origin::Flag => "flag",
+            Origin::Prompt => "prompt",
+            Origin::Skipped => "skipped",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    pub key: String,
+    pub value: AnswerValue,
+    pub origin: Origin,
+}
+
+/// Every question's answer, in manifest order.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(transparent)]
+pub struct Answers {
+    pub items: Vec<Answer>,
+}
+
+impl Answers {
+    pub fn get(&self, key: &str) -> Option<&AnswerValue> {
+        self.items.iter().find(|a| a.key == key).map(|a| &a.value)
+    }
+
+    pub fn context(&self) -> Context {
+        let mut ctx: Context = self
+            .items
+            .iter()
+            .map(|a| (a.key.clone(), a.value.to_value()))
+            .collect();
+        ctx.insert(
+            "gogen_version".into(),
+            Value::from(env!("CARGO_PKG_VERSION")),
+        );
+        ctx
+    }
+}
+
+/// A value as it arrives from an answers file, before it meets its question's type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileValue {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    List(Vec<FileValue>),
+    Other(&'static str),
+}
+
+impl FileValue {
+    fn from_toml(v: &toml::Value) -> Self {
+        match v {
+            toml::Value::Boolean(b) => FileValue::Bool(*b),
+            toml::Value::Integer(i) => FileValue::Int(*i),
+            toml::Value::String(s) => FileValue::Str(s.clone()),
+            toml::Value::Array(a) => FileValue::List(a.iter().map(Self::from_toml).collect()),
+            toml::Value::Float(_) => FileValue::Other("a float"),
+            toml::Value::Datetime(_) => FileValue::Other("a date"),
+            toml::Value::Table(_) => FileValue::Other("a table"),
+        }
+    }
+
+    fn from_json(v: &serde_json::Value) -> Self {
+        match v {
+            serde_json::Value::Bool(b) => FileValue::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => FileValue::Int(i),
+                None => FileValue::Other("a non-integer number"),
+            },
+            serde_json::Value::String(s) => FileValue::Str(s.clone()),
+            serde_json::Value::Array(a) => FileValue::List(a.iter().map(Self::from_json).collect()),
+            serde_json::Value::Null => FileValue::Other("null"),
+            serde_json::Value::Object(_) => FileValue::Other("an object"),
+        }
+    }
+}
+
+/// An answers file (TOML, or JSON when it ends in `.json`): a flat table of key = value.
+#[derive(Debug, Clone, Default)]
+pub struct AnswersFile {
+    pub path: PathBuf,
+    pub values: BTreeMap<String, FileValue>,
+}
+
+impl AnswersFile {
+    pub fn read(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::AnswersFile {
+            path: path.to_path_buf(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| Error::AnswersFile {
+            path: path.to_path_buf(),
+            message: "is not valid UTF-8".into(),
+        })?;
+        let is_json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        Self::parse(path, &text, is_json)
+    }
+
+    pub fn parse(path: &Path, text: &str, is_json: bool) -> Result<Self> {
+        let fail = |message: String| Error::AnswersFile {
+            path: path.to_path_buf(),
+            message,
+        };
+        let values = if is_json {
+            let parsed: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| fail(format!("invalid JSON: {e}")))?;
+            let serde_json::Value::Object(map) = parsed else {
+                return Err(fail("must hold a JSON object of answers".into()));
+            };
+            map.iter()
+                .map(|(k, v)| (k.clone(), FileValue::from_json(v)))
+                .collect()
+        } else {
+            let table: toml::Table =
+                toml::from_str(text).map_err(|e| fail(format!("invalid TOML: {e}")))?;
+            table
+                .iter()
+                .map(|(k, v)| (k.clone(), FileValue::from_toml(v)))
+                .collect()
+        };
+        Ok(AnswersFile {
+            path: path.to_path_buf(),
+            values,
+        })
+    }
+}
+
+/// Asks a question interactively. Implementations: the terminal, and scripted ones in tests.
+pub trait Prompter {
+    /// Returns a value that already passed `check`; re-asks on its own when it fails.
+    fn ask(
+        &mut self,
+        question: &Question,
+        default: Option<&AnswerValue>,
+        check: &dyn Fn(&AnswerValue) -> std::result::Result<(), String>,
+    ) -> Result<AnswerValue>;
+}
+
+/// Everything the user supplied, before resolution.
+#[derive(Debug, Clone, Default)]
+pub struct AnswerInputs {
+    /// `--set key=value`, in command-line order; a later one for the same key wins.
+    pub sets: Vec<(String, String)>,
+    pub file: Option<AnswersFile>,
+}
+
+/// Splits `key=value` on the first `=`.
+pub fn parse_set(given: &str) -> Result<(String, String)> {
+    let Some((key, value)) = given.split_once('=') else {
+        return Err(Error::BadSet {
+            given: given.to_string(),
+            message: "expected KEY=VALUE".into(),
+        });
+    };
+    if key.is_empty() {
+        return Err(Error::BadSet {
+            given: given.to_string(),
+            message: "the key before `=` is empty".into(),
+        });
+    }
+    Ok((key.to_string(), value.to_string()))
+}
+
+pub struct Resolver<'a> {
+    pub manifest: &'a Manifest,
+    pub renderer: &'a Renderer,
+}
+
+impl Resolver<'_> {
+    /// Resolves every question in order. With `prompter = None` nothing is asked and every
+    /// missing required answer is reported in one error.
+    pub fn resolve(
+        &self,
+        inputs: &AnswerInputs,
+        mut prompter: Option<&mut dyn Prompter>,
+    ) -> Result<Answers> {
+        self.reject_unknown_keys(inputs)?;
+        let sets: BTreeMap<&str, &str> = inputs
+            .sets
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut answers = Answers::default();
+        let mut missing = Vec::new();
+        for q in &self.manifest.questions {
+            let ctx = answers.context();
+            let given_set = sets.get(q.key.as_str()).copied();
+            let given_file = inputs.file.as_ref().and_then(|f| f.values.get(&q.key));
+            // A question that depends on a missing answer cannot be decided yet; the
+            // missing-answers error below is what the user needs to see.
+            let depends_on_missing = !missing.is_empty()
+                && self.reads_any(q, missing.iter().map(|m: &MissingAnswer| m.key.as_str()));
+            if depends_on_missing {
+                continue;
+            }
+            if let Some(when) = &q.when {
+                let applies = self.renderer.eval_condition(
+                    &format!("question `{}` when", q.key),
+                    when,
+                    &ctx,
+                )?;
+                if !applies {
+                    if given_set.is_some() || given_file.is_some() {
+                        let origin = if given_set.is_some() {
+                            "--set".to_string()
+                        } else {
+                            display_file(inputs)
+                        };
+                        return Err(Error::AnswerNotApplicable {
+                            key: q.key.clone(),
+                            origin,
+                            when: format!("`{when}` is false"),
+                        });
+                    }
+                    answers.items.push(Answer {
+                        key: q.key.clone(),
+                        value: AnswerValue::zero(q.kind),
+                        origin: Origin::Skipped,
+                    });
+                    continue;
+                }
+            }
+            let (value, origin) = if let Some(text) = given_set {
+                (parse_text(q, text)?, Origin::Flag)
+            } else if let Some(fv) = given_file {
+                (from_file(q, fv, &display_file(inputs))?, Origin::File)
+            } else {
+                let default = self.default_for(q, &ctx)?;
+                match prompter.as_deref_mut() {
+                    Some(p) => {
+                        let check = |v: &AnswerValue| check_value(q, v);
+                        (p.ask(q, default.as_ref(), &check)?, Origin::Prompt)
+                    }
+                    None => match default {
+                        Some(d) => (d, Origin::Default),
+                        None => {
+                            missing.push(MissingAnswer {
+                                key: q.key.clone(),
+                                example: example_for(q),
+                            });
+                            continue;
+                        }
+                    },
+                }
+            };
+            if let Err(rule) = check_value(q, &value) {
+                let hint = match origin {
+                    Origin::Default => format!(
+                        "the default was derived from earlier answers; pass --set {}=<value>",
+                        q.key
+                    ),
+                    _ => hint_for(q),
+                };
+                return Err(Error::InvalidAnswer {
+                    key: q.key.clone(),
+                    value: value.to_flag_text(),
+                    rule,
+                    hint,
+                });
+            }
+            answers.items.push(Answer {
+                key: q.key.clone(),
+                value,
+                origin,
+            });
+        }
+        if !missing.is_empty() {
+            return Err(Error::MissingAnswers { missing });
+        }
+        Ok(answers)
+    }
+
+    fn reads_any<'k>(&self, q: &Question, mut keys: impl Iterator<Item = &'k str>) -> bool {
+        let mut read = Vec::new();
+        if let Some(when) = &q.when {
+            read.extend(self.renderer.expression_variables(when).unwrap_or_default());
+        }
+        if let Some(toml::Value::String(d)) = &q.default {
+            // Defaults are templates; a crude scan is enough to decide "depends on".
+            read.extend(
+                d.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .map(str::to_string),
+            );
+        }
+        keys.any(|k| read.iter().any(|r| r == k))
+    }
+
+    fn reject_unknown_keys(&self, inputs: &AnswerInputs) -> Result<()> {
+        let known = || self.manifest.questions.iter().map(|q| q.key.as_str());
+        let unknown = |key: &str, origin: String| Error::UnknownAnswerKey {
+            key: key.to_string(),
+            origin,
+            suggestion: closest(key, known()),
+        };
+        for (key, _) in &inputs.sets {
+            if self.manifest.question(key).is_none() {
+                return Err(unknown(key, "--set".into()));
+            }
+        }
+        if let Some(file) = &inputs.file {
+            for key in file.values.keys() {
+                if self.manifest.question(key).is_none() {
+                    return Err(unknown(key, file.path.display().to_string()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The question's default, with string defaults rendered over earlier answers.
+    pub fn default_for(&self, q: &Question, ctx: &Context) -> Result<Option<AnswerValue>> {
+        let Some(default) = &q.default else {
+            return Ok(None);
+        };
+        let value = match default {
+            toml::Value::String(template) => {
+                let rendered = self.renderer.render_str(
+                    &format!("default of question `{}`", q.key),
+                    template,
+                    ctx,
+                )?;
+                AnswerValue::Str(rendered)
+            }
+            toml::Value::Boolean(b) => AnswerValue::Bool(*b),
+            toml::Value::Integer(i) => AnswerValue::Int(*i),
+            toml::Value::Array(items) => AnswerValue::List(
+                items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect(),
+            ),
+            other => {
+                return Err(Error::Manifest {
+                    file: "blueprint.toml".into(),
+                    message: format!("question `{}`: unsupported default {other}", q.key),
+                });
+            }
+        };
+        Ok(Some(value))
+    }
+}
+
+fn display_file(inputs: &AnswerInputs) -> String {
+    inputs
+        .file
+        .as_ref()
+        .map(|f| f.path.display().to_string())
+        .unwrap_or_else(|| "answers file".into())
+}
+
+/// Reads a `--set` value (always text) as the question's type.
+pub fn parse_text(q: &Question, text: &str) -> Result<AnswerValue> {
+    let invalid = |rule: String| Error::InvalidAnswer {
+        key: q.key.clone(),
+        value: text.to_string(),
+        rule,
+        hint: hint_for(q),
+    };
+    Ok(match q.kind {
+        QuestionType::String | QuestionType::Choice => AnswerValue::Str(text.to_string()),
+        QuestionType::Bool => match text.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "1" | "on" => AnswerValue::Bool(true),
+            "false" | "no" | "n" | "0" | "off" => AnswerValue::Bool(false),
+            _ => return Err(invalid("must be true or false".into())),
+        },
+        QuestionType::Integer => AnswerValue::Int(
+            text.trim()
+                .parse()
+                .map_err(|_| invalid("must be a whole number".into()))?,
+        ),
+        QuestionType::Multi => AnswerValue::List(
+            text.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        ),
+    })
+}
+
+fn from_file(q: &Question, v: &FileValue, file: &str) -> Result<AnswerValue> {
+    let wrong = |want: &str| Error::InvalidAnswer {
+        key: q.key.clone(),
+        value: format!("{v:?}"),
+        rule: format!("must be {want} (in {file})"),
+        hint: hint_for(q),
+    };
+    Ok(match (q.kind, v) {
+        (QuestionType::String | QuestionType::Choice, FileValue::Str(s)) => {
+            AnswerValue::Str(s.clone())
+        }
+        (QuestionType::Bool, FileValue::Bool(b)) => AnswerValue::Bool(*b),
+        (QuestionType::Integer, FileValue::Int(i)) => AnswerValue::Int(*i),
+        (QuestionType::Multi, FileValue::List(items)) => {
+            let mut out = Vec::new();
+            for item in items {
+                match item {
+                    FileValue::Str(s) => out.push(s.clone()),
+                    _ => return Err(wrong("a list of strings")),
+                }
+            }
+            AnswerValue::List(out)
+        }
+        (QuestionType::String | QuestionType::Choice, _) => return Err(wrong("a string")),
+        (QuestionType::Bool, _) => return Err(wrong("true or false")),
+        (QuestionType::Integer, _) => return Err(wrong("a whole number")),
+        (QuestionType::Multi, _) => return Err(wrong("a list of strings")),
+    })
+}
+
+/// The one validation path: every answer, from any source, goes through here.
+pub fn check_value(q: &Question, value: &AnswerValue) -> std::result::Result<(), String> {
+    match (q.kind, value) {
+        (QuestionType::String, AnswerValue::Str(s)) => check_string(q, s),
+        (QuestionType::Choice, AnswerValue::Str(s)) => {
+            if q.choice_values().contains(&s.as_str()) {
+                Ok(())
+            } else {
+                Err(format!("must be one of: {}", q.choice_values().join(", ")))
+            }
+        }
+        (QuestionType::Multi, AnswerValue::List(items)) => {
+            let allowed = q.choice_values();
+            for (i, item) in items.iter().enumerate() {
+                if !allowed.contains(&item.as_str()) {
+                    return Err(format!(
+                        "{item:?} is not a choice; choose from: {}",
+                        allowed.join(", ")
+                    ));
+                }
+                if items[..i].contains(item) {
+                    return Err(format!("{item:?} is chosen twice"));
+                }
+            }
+            Ok(())
+        }
+        (QuestionType::Integer, AnswerValue::Int(i)) => {
+            if let Some(min) = q.min.filter(|m| i < m) {
+                return Err(format!("must be at least {min}"));
+            }
+            if let Some(max) = q.max.filter(|m| i > m) {
+                return Err(format!("must be at most {max}"));
+            }
+            Ok(())
+        }
+        (QuestionType::Bool, AnswerValue::Bool(_)) => Ok(()),
+        (kind, _) => Err(format!("must be a {}", kind.as_str())),
+    }
+}
+
+fn check_string(q: &Question, s: &str) -> std::result::Result<(), String> {
+    // Every answer may land in Go source, go.mod or YAML, so no answer may carry a
+    // control character (a newline would end a `//` comment or inject a go.mod directive).
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "must be a single line without control characters (found {c:?})"
+        ));
+    }
+    for validator in &q.validate {
+        let result = match validator {
+            Validator::GoModulePath => {
+                golang::check_module_path(s).and_then(|()| golang::check_go_mod_init(s))
+            }
+            Validator::GoPackageName => golang::check_package_name(s),
+            Validator::GoIdentifier => golang::check_identifier(s),
+            Validator::SingleLine => Ok(()),
+        };
+        result.map_err(|e| format!("{} rule: {e}", validator.as_str()))?;
+    }
+    if let Some(pattern) = &q.pattern {
+        let re = regex::Regex::new(pattern).map_err(|e| format!("bad pattern: {e}"))?;
+        if !re.is_match(s) {
+            return Err(format!("must match the pattern {pattern}"));
+        }
+    }
+    Ok(())
+}
+
+fn hint_for(q: &Question) -> String {
+    let mut hint = q
+        .help
+        .clone()
+        .unwrap_or_else(|| format!("`gogen info` describes `{}`", q.key));
+    if !q.choices.is_empty() {
+        hint.push_str(&format!(" (choices: {})", q.choice_values().join(", ")));
+    }
+    hint
+}
+
+/// A plausible value to show in "pass --set key=…" advice.
+fn example_for(q: &Question) -> String {
+    if q.validate.contains(&Validator::GoModulePath) {
+        return "github.com/acme/example".into();
+    }
+    match q.kind {
+        QuestionType::Bool => "true".into(),
+        QuestionType::Integer => q.min.unwrap_or(1).to_string(),
+        QuestionType::Choice | QuestionType::Multi => q
+            .choice_values()
+            .first()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        QuestionType::String => "…".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

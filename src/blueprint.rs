@@ -1,0 +1,422 @@
+//! Where blueprints come from: the ones embedded in the binary, or a folder on disk.
+//! Either way a blueprint is read whole into memory first, so rendering never touches
+//! the filesystem and a template cannot reach outside its own files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use include_dir::{Dir, DirEntry, include_dir};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::manifest::Manifest;
+
+static BUILT_IN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/blueprints");
+
+/// The folder of shared layers; it is not a blueprint itself.
+pub const SHARED_DIR: &str = "_shared";
+pub const MANIFEST_FILE: &str = "blueprint.toml";
+pub const TEMPLATE_DIR: &str = "template";
+
+/// Limits for blueprints read from disk, so a hostile folder cannot exhaust memory.
+pub const MAX_FILES: usize = 5_000;
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+pub const MAX_TOTAL_BYTES: u64 = 64 * 1024 * 1024;
+
+/// An in-memory file tree keyed by `/`-separated relative paths, sorted.
+#[derive(Debug, Default, Clone)]
+pub struct FileTree {
+    files: BTreeMap<String, Arc<[u8]>>,
+}
+
+impl FileTree {
+    pub fn get(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(|b| &b[..])
+    }
+
+    /// Files under `prefix/`, with the prefix stripped, in sorted order.
+    pub fn under<'a>(&'a self, prefix: &str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
+        let start = format!("{prefix}/");
+        let skip = start.len();
+        self.files
+            .range(start.clone()..)
+            .take_while(move |(k, _)| k.starts_with(&start))
+            .map(move |(k, v)| (&k[skip..], &v[..]))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.files.iter().map(|(k, v)| (k.as_str(), &v[..]))
+    }
+
+    pub fn insert(&mut self, path: String, bytes: Vec<u8>) {
+        self.files.insert(path, bytes.into());
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    BuiltIn,
+    /// A folder named on the command line, as the user wrote it.
+    Folder {
+        given: String,
+        root: PathBuf,
+    },
+}
+
+impl Origin {
+    pub fn label(&self) -> &str {
+        match self {
+            Origin::BuiltIn => "built-in",
+            Origin::Folder { .. } => "folder",
+        }
+    }
+
+    pub fn is_trusted(&self) -> bool {
+        matches!(self, Origin::BuiltIn)
+    }
+}
+
+/// A loaded blueprint: its manifest and every file of its folder.
+#[derive(Debug, Clone)]
+pub struct Blueprint {
+    pub manifest: Manifest,
+    pub origin: Origin,
+    /// The blueprint folder: `blueprint.toml`, `template/**`, `partials/**`, …
+    pub files: Arc<FileTree>,
+    /// The shared layers folder (always the built-in one).
+    pub shared: Arc<FileTree>,
+}
+
+impl Blueprint {
+    pub fn name(&self) -> &str {
+        &self.manifest.name
+    }
+
+    /// A reference that names it: the blueprint name, or the folder as given.
+    pub fn reference(&self) -> &str {
+        match &self.origin {
+            Origin::BuiltIn => &self.manifest.name,
+            Origin::Folder { given, .. } => given,
+        }
+    }
+
+    /// sha256 over every file this blueprint can render (its folder and the layers it
+    /// uses), so a lock file can tell which blueprint content produced a project.
+    pub fn content_hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        let mut feed = |path: &str, bytes: &[u8]| {
+            hasher.update((path.len() as u64).to_le_bytes());
+            hasher.update(path.as_bytes());
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        for (path, bytes) in self.files.iter() {
+            feed(path, bytes);
+        }
+        for layer in &self.manifest.layers {
+            let prefix = format!("{SHARED_DIR}/{layer}");
+            for (path, bytes) in self.shared.under(&prefix) {
+                feed(&format!("{prefix}/{path}"), bytes);
+            }
+        }
+        format!("sha256:{}", hex(&hasher.finalize()))
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn embedded_tree(dir: &Dir<'static>) -> FileTree {
+    fn walk(dir: &Dir<'static>, root: &Path, out: &mut FileTree) {
+        for entry in dir.entries() {
+            match entry {
+                DirEntry::Dir(d) => walk(d, root, out),
+                DirEntry::File(f) => {
+                    let rel = f.path().strip_prefix(root).unwrap_or(f.path());
+                    out.insert(slash_path(rel), f.contents().to_vec());
+                }
+            }
+        }
+    }
+    let mut tree = FileTree::default();
+    walk(dir, dir.path(), &mut tree);
+    tree
+}
+
+fn slash_path(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The shared layers compiled into the binary.
+pub fn shared_tree() -> Arc<FileTree> {
+    Arc::new(
+        BUILT_IN
+            .get_dir(SHARED_DIR)
+            .map(embedded_tree)
+            .unwrap_or_default(),
+    )
+}
+
+/// Names of the built-in blueprints, sorted.
+pub fn built_in_names() -> Vec<String> {
+    let mut names: Vec<String> = BUILT_IN
+        .dirs()
+        .filter_map(|d| {
+            let name = d.path().file_name()?.to_str()?;
+            let is_blueprint =
+                !name.starts_with(['_', '.']) && d.get_file(d.path().join(MANIFEST_FILE)).is_some();
+            is_blueprint.then(|| name.to_string())
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+pub fn load_built_in(name: &str) -> Result<Blueprint> {
+    let dir = BUILT_IN
+        .get_dir(name)
+        .filter(|_| !name.starts_with(['_', '.']) && !name.contains('/'))
+        .ok_or_else(|| unknown_blueprint(name))?;
+    let files = embedded_tree(dir);
+    let manifest = parse_manifest(&files, &format!("{name}/{MANIFEST_FILE}"))?;
+    if manifest.name != name {
+        return Err(Error::Manifest {
+            file: format!("{name}/{MANIFEST_FILE}"),
+            message: format!(
+                "name {:?} must equal the folder name {name:?}",
+                manifest.name
+            ),
+        });
+    }
+    finish(manifest, Origin::BuiltIn, files)
+}
+
+pub fn unknown_blueprint(name: &str) -> Error {
+    let suggestion = closest(name, built_in_names().iter().map(String::as_str));
+    Error::UnknownBlueprint {
+        name: name.to_string(),
+        suggestion,
+    }
+}
+
+/// The candidate nearest to `given`, if it is near enough to be a likely typo.
+pub fn closest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(given, c), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.to_string())
+}
+
+/// Does this reference name a folder rather than a built-in blueprint?
+pub fn looks_like_path(reference: &str) -> bool {
+    reference.contains('/') || reference.contains('\\') || reference.starts_with('.')
+}
+
+/// Reads a blueprint folder. Symlinks anywhere in it are refused (they could pull in
+/// files from outside the folder), and so is anything named `.git` in any case.
+pub fn load_folder(given: &str) -> Result<Blueprint> {
+    let root = PathBuf::from(given);
+    let meta = std::fs::symlink_metadata(&root).map_err(|e| Error::Blueprint {
+        blueprint: given.to_string(),
+        message: format!("cannot read the folder: {e}"),
+    })?;
+    if meta.file_type().is_symlink() {
+        return Err(Error::Blueprint {
+            blueprint: given.to_string(),
+            message: "the blueprint folder is a symbolic link; pass the real folder".into(),
+        });
+    }
+    if !meta.is_dir() {
+        return Err(Error::Blueprint {
+            blueprint: given.to_string(),
+            message: "not a folder".into(),
+        });
+    }
+    let files = read_folder(given, &root)?;
+    let manifest = parse_manifest(&files, &format!("{given}/{MANIFEST_FILE}"))?;
+    let origin = Origin::Folder {
+        given: given.to_string(),
+        root,
+    };
+    finish(manifest, origin, files)
+}
+
+fn read_folder(given: &str, root: &Path) -> Result<FileTree> {
+    let refuse = |message: String| Error::Blueprint {
+        blueprint: given.to_string(),
+        message,
+    };
+    let mut tree = FileTree::default();
+    let mut total: u64 = 0;
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name();
+    for entry in walker {
+        let entry = entry.map_err(|e| refuse(format!("cannot read: {e}")))?;
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        if rel.as_os_str().is_empty() {
+            continue;
+        }
+        let rel_text = rel
+            .to_str()
+            .ok_or_else(|| refuse(format!("{} is not valid UTF-8", rel.display())))?;
+        let rel_slash = slash_path(rel);
+        if rel
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().eq_ignore_ascii_case(".git"))
+        {
+            return Err(refuse(format!(
+                "{rel_text}: a blueprint may not contain `.git` (in any case)"
+            )));
+        }
+        let ft = entry.file_type();
+        if ft.is_symlink() {
+            return Err(refuse(format!(
+                "{rel_text} is a symbolic link; blueprints may not contain links"
+            )));
+        }
+        if ft.is_dir() {
+            continue;
+        }
+        if !ft.is_file() {
+            return Err(refuse(format!("{rel_text} is not a regular file")));
+        }
+        let len = entry
+            .metadata()
+            .map_err(|e| refuse(format!("{rel_text}: {e}")))?
+            .len();
+        if len > MAX_FILE_BYTES {
+            return Err(Error::LimitExceeded {
+                limit: format!(
+                    "blueprint {given}: {rel_text} is {len} bytes; the limit is {MAX_FILE_BYTES}"
+                ),
+            });
+        }
+        total += len;
+        if total > MAX_TOTAL_BYTES || tree.len() >= MAX_FILES {
+            return Err(Error::LimitExceeded {
+                limit: format!(
+                    "blueprint {given} is larger than {MAX_FILES} files or {MAX_TOTAL_BYTES} bytes"
+                ),
+            });
+        }
+        let bytes = std::fs::read(entry.path()).map_err(|e| Error::io("read", entry.path(), e))?;
+        tree.insert(rel_slash, bytes);
+    }
+    Ok(tree)
+}
+
+fn parse_manifest(files: &FileTree, display_name: &str) -> Result<Manifest> {
+    let bytes = files.get(MANIFEST_FILE).ok_or_else(|| Error::Manifest {
+        file: display_name.to_string(),
+        message: "missing; a blueprint folder needs a blueprint.toml".into(),
+    })?;
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::Manifest {
+        file: display_name.to_string(),
+        message: "is not valid UTF-8".into(),
+    })?;
+    Manifest::parse(text).map_err(|message| Error::Manifest {
+        file: display_name.to_string(),
+        message,
+    })
+}
+
+fn finish(manifest: Manifest, origin: Origin, files: FileTree) -> Result<Blueprint> {
+    let shared = shared_tree();
+    for layer in &manifest.layers {
+        let prefix = format!("{SHARED_DIR}/{layer}");
+        if shared.under(&prefix).next().is_none() {
+            return Err(Error::Manifest {
+                file: format!("{}/{MANIFEST_FILE}", manifest.name),
+                message: format!("layer {layer:?} does not exist in blueprints/{SHARED_DIR}/"),
+            });
+        }
+    }
+    Ok(Blueprint {
+        manifest,
+        origin,
+        files: Arc::new(files),
+        shared,
+    })
+}
+
+/// Resolves a blueprint reference: a built-in name, or a path to a folder.
+pub fn resolve(reference: &str) -> Result<Blueprint> {
+    if looks_like_path(reference) {
+        load_folder(reference)
+    } else {
+        load_built_in(reference)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_names_only() {
+        let names = ["rest-api", "worker-pool", "payments"];
+        assert_eq!(
+            closest("rest-api", names.iter().copied()).as_deref(),
+            Some("rest-api")
+        );
+        assert_eq!(
+            closest("restapi", names.iter().copied()).as_deref(),
+            Some("rest-api")
+        );
+        assert_eq!(
+            closest("paymnets", names.iter().copied()).as_deref(),
+            Some("payments")
+        );
+        assert_eq!(closest("zzz", names.iter().copied()), None);
+    }
+
+    #[test]
+    fn file_tree_under_strips_the_prefix_and_stays_inside() {
+        let mut tree = FileTree::default();
+        tree.insert("template/a.txt".into(), b"a".to_vec());
+        tree.insert("template/b/c.txt".into(), b"c".to_vec());
+        tree.insert("templates/x".into(), b"x".to_vec());
+        tree.insert("blueprint.toml".into(), b"".to_vec());
+        let got: Vec<&str> = tree.under("template").map(|(p, _)| p).collect();
+        assert_eq!(got, vec!["a.txt", "b/c.txt"]);
+    }
+
+    #[test]
+    fn path_references_are_told_from_names() {
+        for (give, want) in [
+            ("rest-api", false),
+            ("./bp", true),
+            ("../bp", true),
+            ("/abs/bp", true),
+            ("bp/", true),
+            (".hidden", true),
+        ] {
+            assert_eq!(looks_like_path(give), want, "{give}");
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The command line, declared once: parsing, help, completions and the man page all come
+//! from these types. No work happens here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gogen",
+    version,
+    about = "Scaffold Go services a senior Go reviewer would accept as hand-written",
+    long_about = "gogen generates Go modules from blueprints: built-in ones (`gogen list`) or a \
+                  blueprint folder on disk. It asks a few questions (or takes the answers from \
+                  flags and files), plans every file in memory, and writes the project in one step.",
+    after_help = "Exit codes: 0 ok, 1 generation failed, 2 usage or invalid answers, \
+                  3 post-step failed (the project was written), 130 interrupted.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a project from a blueprint
+    New(NewArgs),
+    /// List the built-in blueprints
+    List(ListArgs),
+    /// Show a blueprint's questions and the files it writes with default answers
+    Info(InfoArgs),
+    /// Print a shell completion script
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// A built-in blueprint name (see `gogen list`) or a path to a blueprint folder
+    pub blueprint: String,
+
+    /// Folder to create; must not exist or be empty [default: ./<project_name>]
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Set an answer; repeatable. Overrides --answers
+    #[arg(short = 's', long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Read answers from a TOML or JSON file
+    #[arg(short = 'a', long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+
+    /// Never prompt; fail listing every missing answer (also without a terminal or with CI set)
+    #[arg(long, env = "GOGEN_NO_INPUT")]
+    pub no_input: bool,
+
+    /// Print the plan (files, sizes, skipped paths, post-steps) and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print the result as JSON on stdout (schema_version 1)
+    #[arg(long)]
+    pub json: bool,
+
+    /// Write into a non-empty folder, replacing the files the blueprint generates
+    #[arg(long)]
+    pub force: bool,
+
+    /// Skip `git init` and the initial commit
+    #[arg(long)]
+    pub no_git: bool,
+
+    /// Run `go mod download` in the new project (needs the network)
+    #[arg(long)]
+    pub go_mod_download: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// A built-in blueprint name or a path to a blueprint folder
+    pub blueprint: String,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,159 @@
+//! The command-line layer: turns clap arguments into core requests, and core results into
+//! text or JSON. The core (everything outside `cli`) never sees a clap type.
+
+mod args;
+mod output;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+pub use args::Cli;
+use args::{Command, InfoArgs, ListArgs, NewArgs};
+
+use crate::answers::{AnswerInputs, AnswersFile, parse_set};
+use crate::error::{Error, Result, exit};
+use crate::generate::{self, NewRequest};
+use crate::poststep::PostStepOptions;
+use crate::terminal::{TerminalPrompter, can_prompt};
+
+/// The whole program: parse, run, print, and map the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    let json = wants_json(&cli.command);
+    if let Err(e) = crate::signals::install() {
+        eprintln!("gogen: warning: cannot install the signal handler: {e}");
+    }
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => report(e, json),
+    }
+}
+
+fn wants_json(command: &Command) -> bool {
+    match command {
+        Command::New(a) => a.json,
+        Command::List(a) => a.json,
+        Command::Info(a) => a.json,
+        _ => false,
+    }
+}
+
+fn report(e: Error, json: bool) -> ExitCode {
+    let code = e.process_exit_code();
+    if json {
+        let doc = serde_json::json!({
+            "schema_version": generate::JSON_SCHEMA_VERSION,
+            "error": { "exit_code": e.exit_code(), "message": e.to_string() },
+        });
+        println!("{doc:#}");
+    }
+    eprintln!("{:?}", miette::Report::new(e));
+    code
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::New(a) => new(a),
+        Command::List(a) => list(a),
+        Command::Info(a) => info(a),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "gogen", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let mut out = std::io::stdout();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| Error::io("write", "stdout", e))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn new(a: NewArgs) -> Result<ExitCode> {
+    let sets = a
+        .set
+        .iter()
+        .map(|s| parse_set(s))
+        .collect::<Result<Vec<_>>>()?;
+    let file = a.answers.as_deref().map(AnswersFile::read).transpose()?;
+    let request = NewRequest {
+        blueprint: a.blueprint.clone(),
+        target: a.dir.clone(),
+        inputs: AnswerInputs { sets, file },
+        dry_run: a.dry_run,
+        force: a.force,
+        post: PostStepOptions {
+            git: !a.no_git,
+            go_mod_download: a.go_mod_download,
+        },
+    };
+    let interactive = can_prompt(a.no_input);
+    let mut prompter = TerminalPrompter::new();
+    let outcome = generate::new_project(
+        &request,
+        if interactive {
+            Some(&mut prompter)
+        } else {
+            None
+        },
+    )?;
+    let mut stdout = std::io::stdout().lock();
+    if a.json {
+        output::new_json(&mut stdout, &outcome)?;
+    } else {
+        output::new_text(&mut stdout, &outcome)?;
+    }
+    if interactive && !a.json {
+        let replay = output::equivalent_command(&a.blueprint, &outcome);
+        eprintln!("\nTo generate the same project without prompts:\n  {replay}");
+    }
+    let _ = stdout.flush();
+    match outcome.post_step_error {
+        Some(e) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            Ok(ExitCode::from(exit::POST_STEP_FAILED))
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn list(a: ListArgs) -> Result<ExitCode> {
+    let blueprints = generate::list()?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        let doc = serde_json::json!({
+            "schema_version": generate::JSON_SCHEMA_VERSION,
+            "blueprints": blueprints,
+        });
+        output::write_json(&mut out, &doc)?;
+    } else {
+        output::list_text(&mut out, &blueprints)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn info(a: InfoArgs) -> Result<ExitCode> {
+    let info = generate::info(&a.blueprint)?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        output::info_json(&mut out, &info)?;
+    } else {
+        output::info_text(&mut out, &info)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,272 @@
+//! Typed errors of the core and the one place where they become exit codes.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The documented exit codes (README, "Exit codes").
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// Generation failed: a broken blueprint, a template error, an unsafe or occupied target, I/O.
+    pub const GENERATION_FAILED: u8 = 1;
+    /// Usage error or invalid answers: bad flags, unknown blueprint, an answer that fails a rule.
+    pub const USAGE: u8 = 2;
+    /// The project was written, but a post-step (git, go mod download) failed.
+    pub const POST_STEP_FAILED: u8 = 3;
+    /// Interrupted by Ctrl-C or a termination signal; nothing was written.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    #[error("unknown blueprint `{name}`{}", did_you_mean(.suggestion))]
+    #[diagnostic(help(
+        "run `gogen list` to see the blueprints, or pass a path to a blueprint folder"
+    ))]
+    UnknownBlueprint {
+        name: String,
+        suggestion: Option<String>,
+    },
+
+    #[error("blueprint `{blueprint}`: {message}")]
+    Blueprint { blueprint: String, message: String },
+
+    #[error("{file}: {message}")]
+    Manifest { file: String, message: String },
+
+    #[error("answer `{key}` = {value:?} is invalid: {rule}")]
+    #[diagnostic(help("{hint}"))]
+    InvalidAnswer {
+        key: String,
+        value: String,
+        rule: String,
+        hint: String,
+    },
+
+    #[error("unknown answer key `{key}` (from {origin}){}", did_you_mean(.suggestion))]
+    #[diagnostic(help("`gogen info <blueprint>` lists the questions this blueprint asks"))]
+    UnknownAnswerKey {
+        key: String,
+        origin: String,
+        suggestion: Option<String>,
+    },
+
+    #[error("answer `{key}` (from {origin}) is not asked when {when}")]
+    AnswerNotApplicable {
+        key: String,
+        origin: String,
+        when: String,
+    },
+
+    #[error("missing answers: {}", .missing.iter().map(|m| m.key.as_str()).collect::<Vec<_>>().join(", "))]
+    #[diagnostic(help("{}", missing_help(.missing)))]
+    MissingAnswers { missing: Vec<MissingAnswer> },
+
+    #[error("answers file {}: {message}", .path.display())]
+    AnswersFile { path: PathBuf, message: String },
+
+    #[error("invalid --set `{given}`: {message}")]
+    #[diagnostic(help("write it as --set KEY=VALUE, e.g. --set module=github.com/acme/users"))]
+    BadSet { given: String, message: String },
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Template(Box<TemplateDiag>),
+
+    #[error("{source_path}: rendered path {rendered:?} is not allowed: {rule}")]
+    ForbiddenPath {
+        source_path: String,
+        rendered: String,
+        rule: String,
+    },
+
+    #[error("output collision: {first} and {second} both produce `{path}`")]
+    Collision {
+        path: String,
+        first: String,
+        second: String,
+    },
+
+    #[error("{limit}")]
+    LimitExceeded { limit: String },
+
+    #[error("target {} is not empty{}", .target.display(), conflicts_text(.conflicts))]
+    #[diagnostic(help(
+        "choose a new directory, or pass --force to write into it (existing files that gogen generates are replaced; nothing else is touched)"
+    ))]
+    TargetNotEmpty {
+        target: PathBuf,
+        conflicts: Vec<String>,
+    },
+
+    #[error("unsafe target {}: {reason}", .path.display())]
+    UnsafeTarget { path: PathBuf, reason: String },
+
+    #[error("cannot {action} {}: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("interrupted; nothing was written")]
+    Interrupted,
+
+    #[error("post-step `{step}` failed: {reason}")]
+    #[diagnostic(help("the project is complete; rerun the step by hand: {rerun}"))]
+    PostStep {
+        step: String,
+        reason: String,
+        rerun: String,
+    },
+
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    /// Maps every error to its documented exit code; the only place that does so.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::UnknownBlueprint { .. }
+            | Error::InvalidAnswer { .. }
+            | Error::UnknownAnswerKey { .. }
+            | Error::AnswerNotApplicable { .. }
+            | Error::MissingAnswers { .. }
+            | Error::AnswersFile { .. }
+            | Error::BadSet { .. }
+            | Error::Usage(_) => exit::USAGE,
+            Error::Blueprint { .. }
+            | Error::Manifest { .. }
+            | Error::Template(_)
+            | Error::ForbiddenPath { .. }
+            | Error::Collision { .. }
+            | Error::LimitExceeded { .. }
+            | Error::TargetNotEmpty { .. }
+            | Error::UnsafeTarget { .. }
+            | Error::Io { .. } => exit::GENERATION_FAILED,
+            Error::PostStep { .. } => exit::POST_STEP_FAILED,
+            Error::Interrupted => exit::INTERRUPTED,
+        }
+    }
+
+    pub fn process_exit_code(&self) -> ExitCode {
+        ExitCode::from(self.exit_code())
+    }
+
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// One required answer that no source provided, with the flag that would provide it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingAnswer {
+    pub key: String,
+    pub example: String,
+}
+
+fn missing_help(missing: &[MissingAnswer]) -> String {
+    let flags: Vec<String> = missing
+        .iter()
+        .map(|m| format!("--set {}={}", m.key, shell_word(&m.example)))
+        .collect();
+    format!(
+        "pass {} (or put them in an --answers file)",
+        flags.join(" ")
+    )
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(s) => format!("; did you mean `{s}`?"),
+        None => String::new(),
+    }
+}
+
+fn conflicts_text(conflicts: &[String]) -> String {
+    if conflicts.is_empty() {
+        return String::new();
+    }
+    const SHOWN: usize = 20;
+    let mut out = String::from("; these paths would be overwritten:");
+    for c in conflicts.iter().take(SHOWN) {
+        out.push_str("\n  ");
+        out.push_str(c);
+    }
+    if conflicts.len() > SHOWN {
+        out.push_str(&format!("\n  … and {} more", conflicts.len() - SHOWN));
+    }
+    out
+}
+
+/// Quotes a word for a POSIX shell when it needs it, so printed commands can be pasted.
+pub fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,%".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// A template error with the blueprint file, line and a source snippet.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+pub struct TemplateDiag {
+    pub message: String,
+    #[source_code]
+    pub source_code: Option<miette::NamedSource<String>>,
+    #[label("here")]
+    pub span: Option<miette::SourceSpan>,
+}
+
+impl TemplateDiag {
+    pub fn from_minijinja(err: &minijinja::Error, fallback_name: &str) -> Self {
+        let name = err.name().unwrap_or(fallback_name).to_string();
+        let mut message = match err.line() {
+            Some(line) => format!("template error in {name}:{line}: {}", err.kind()),
+            None => format!("template error in {name}: {}", err.kind()),
+        };
+        if let Some(detail) = err.detail() {
+            message.push_str(": ");
+            message.push_str(detail);
+        }
+        let source_code = err
+            .template_source()
+            .map(|src| miette::NamedSource::new(name.clone(), src.to_string()));
+        let span = err
+            .range()
+            .filter(|_| source_code.is_some())
+            .map(|r| miette::SourceSpan::from(r.start..r.end));
+        TemplateDiag {
+            message,
+            source_code,
+            span,
+        }
+    }
+}
+
+impl From<TemplateDiag> for Error {
+    fn from(d: TemplateDiag) -> Self {
+        Error::Template(Box::new(d))
+    }
+}
+
+/// Wraps a displayable value so `Error` messages can show lists compactly.
+pub struct Listing<'a>(pub &'a [String]);
+
+impl fmt::Display for Listing<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join(", "))
+    }
+}

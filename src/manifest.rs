@@ -1,0 +1,413 @@
+//! `blueprint.toml`: the questions a blueprint asks, its file rules and its test matrix.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+/// Keys are used as template variables and in `--set`, so keep them plain.
+fn is_valid_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    /// Shared layers from `blueprints/_shared/<layer>/`, overlaid under the output root.
+    #[serde(default)]
+    pub layers: Vec<String>,
+    #[serde(default, rename = "question")]
+    pub questions: Vec<Question>,
+    #[serde(default, rename = "files")]
+    pub file_rules: Vec<FileRule>,
+    #[serde(default, rename = "test")]
+    pub tests: Vec<TestCase>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum QuestionType {
+    #[default]
+    String,
+    Bool,
+    Choice,
+    Multi,
+    Integer,
+}
+
+impl QuestionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionType::String => "string",
+            QuestionType::Bool => "bool",
+            QuestionType::Choice => "choice",
+            QuestionType::Multi => "multi",
+            QuestionType::Integer => "integer",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Validator {
+    GoModulePath,
+    GoPackageName,
+    GoIdentifier,
+    SingleLine,
+}
+
+impl Validator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Validator::GoModulePath => "go_module_path",
+            Validator::GoPackageName => "go_package_name",
+            Validator::GoIdentifier => "go_identifier",
+            Validator::SingleLine => "single_line",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub key: String,
+    #[serde(default, rename = "type")]
+    pub kind: QuestionType,
+    pub prompt: Option<String>,
+    pub help: Option<String>,
+    /// A string default is a template over earlier answers (`{{ module | module_base }}`).
+    pub default: Option<toml::Value>,
+    #[serde(default)]
+    pub choices: Vec<Choice>,
+    #[serde(default)]
+    pub validate: Vec<Validator>,
+    pub pattern: Option<String>,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    /// An expression over earlier answers; the question is asked only when it is true.
+    pub when: Option<String>,
+}
+
+impl Question {
+    pub fn prompt_text(&self) -> &str {
+        self.prompt.as_deref().unwrap_or(&self.key)
+    }
+
+    pub fn choice_values(&self) -> Vec<&str> {
+        self.choices.iter().map(Choice::value).collect()
+    }
+
+    pub fn is_required(&self) -> bool {
+        self.default.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Choice {
+    Plain(String),
+    Described {
+        value: String,
+        #[serde(default)]
+        help: Option<String>,
+    },
+}
+
+impl Choice {
+    pub fn value(&self) -> &str {
+        match self {
+            Choice::Plain(v) => v,
+            Choice::Described { value, .. } => value,
+        }
+    }
+
+    pub fn help(&self) -> Option<&str> {
+        match self {
+            Choice::Plain(_) => None,
+            Choice::Described { help, .. } => help.as_deref(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Syntax {
+    /// `{{ }}`, `{% %}`, `{# #}`.
+    #[default]
+    Default,
+    /// `[[ ]]`, `[% %]`, `[# #]`, for files full of `${{ }}` or Go templates.
+    Square,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRule {
+    /// Glob over source paths relative to `template/`, or `_shared/<layer>/<path>` for layer files.
+    pub path: String,
+    pub when: Option<String>,
+    pub executable: Option<bool>,
+    pub verbatim: Option<bool>,
+    pub syntax: Option<Syntax>,
+    pub rename: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestCase {
+    pub name: String,
+    #[serde(default)]
+    pub answers: toml::Table,
+    /// Servers the case needs, e.g. `postgres`.
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default)]
+    pub go_test_tags: Vec<String>,
+}
+
+pub const KNOWN_SERVICES: &[&str] = &["postgres"];
+
+impl Manifest {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let manifest: Manifest = toml::from_str(text).map_err(|e| e.to_string())?;
+        manifest.check()?;
+        Ok(manifest)
+    }
+
+    pub fn question(&self, key: &str) -> Option<&Question> {
+        self.questions.iter().find(|q| q.key == key)
+    }
+
+    /// Structural checks that need no template engine; expressions and defaults are
+    /// checked by the engine when the blueprint is loaded.
+    fn check(&self) -> Result<(), String> {
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(format!(
+                "name {:?}: use lowercase letters, digits and '-'",
+                self.name
+            ));
+        }
+        semver::Version::parse(&self.version)
+            .map_err(|e| format!("version {:?} is not semver: {e}", self.version))?;
+        if self.description.trim().is_empty() || self.description.contains('\n') {
+            return Err("description must be one non-empty line".into());
+        }
+        let mut seen = BTreeSet::new();
+        for q in &self.questions {
+            check_question(q)?;
+            if !seen.insert(q.key.as_str()) {
+                return Err(format!("question `{}` is declared twice", q.key));
+            }
+        }
+        for layer in &self.layers {
+            if layer.is_empty() || !layer.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                return Err(format!(
+                    "layer {layer:?}: a layer is a folder name under blueprints/_shared/"
+                ));
+            }
+        }
+        for rule in &self.file_rules {
+            globset::Glob::new(&rule.path)
+                .map_err(|e| format!("files rule path {:?}: {e}", rule.path))?;
+            if let Some(name) = &rule.rename {
+                if name.is_empty()
+                    || name == "."
+                    || name == ".."
+                    || name.contains(['/', '\\', '\0'])
+                {
+                    return Err(format!(
+                        "files rule {:?}: rename {name:?} must be a single file name",
+                        rule.path
+                    ));
+                }
+            }
+        }
+        let mut names = BTreeSet::new();
+        for case in &self.tests {
+            if !names.insert(case.name.as_str()) {
+                return Err(format!("test `{}` is declared twice", case.name));
+            }
+            for service in &case.services {
+                if !KNOWN_SERVICES.contains(&service.as_str()) {
+                    return Err(format!(
+                        "test `{}`: unknown service {service:?} (known: {})",
+                        case.name,
+                        KNOWN_SERVICES.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_question(q: &Question) -> Result<(), String> {
+    let key = &q.key;
+    if !is_valid_key(key) {
+        return Err(format!(
+            "question key {key:?}: use lowercase letters, digits and '_', starting with a letter"
+        ));
+    }
+    let has_choices = !q.choices.is_empty();
+    match q.kind {
+        QuestionType::Choice | QuestionType::Multi if !has_choices => {
+            return Err(format!(
+                "question `{key}`: type {} needs choices",
+                q.kind.as_str()
+            ));
+        }
+        QuestionType::String | QuestionType::Bool | QuestionType::Integer if has_choices => {
+            return Err(format!(
+                "question `{key}`: choices only apply to choice and multi questions"
+            ));
+        }
+        _ => {}
+    }
+    let mut values = BTreeSet::new();
+    for choice in &q.choices {
+        if choice.value().is_empty() || !values.insert(choice.value()) {
+            return Err(format!(
+                "question `{key}`: choice {:?} is empty or repeated",
+                choice.value()
+            ));
+        }
+    }
+    if (q.min.is_some() || q.max.is_some()) && q.kind != QuestionType::Integer {
+        return Err(format!(
+            "question `{key}`: min/max only apply to integer questions"
+        ));
+    }
+    if let (Some(min), Some(max)) = (q.min, q.max) {
+        if min > max {
+            return Err(format!(
+                "question `{key}`: min {min} is greater than max {max}"
+            ));
+        }
+    }
+    if (q.pattern.is_some() || !q.validate.is_empty()) && q.kind != QuestionType::String {
+        return Err(format!(
+            "question `{key}`: pattern and validate only apply to string questions"
+        ));
+    }
+    if let Some(pattern) = &q.pattern {
+        regex::Regex::new(pattern)
+            .map_err(|e| format!("question `{key}`: pattern does not compile: {e}"))?;
+    }
+    if let Some(default) = &q.default {
+        let fits = match (q.kind, default) {
+            (QuestionType::String | QuestionType::Choice, toml::Value::String(_)) => true,
+            (QuestionType::Bool, toml::Value::Boolean(_)) => true,
+            (QuestionType::Integer, toml::Value::Integer(_)) => true,
+            (QuestionType::Multi, toml::Value::Array(items)) => {
+                items.iter().all(|i| matches!(i, toml::Value::String(_)))
+            }
+            _ => false,
+        };
+        if !fits {
+            return Err(format!(
+                "question `{key}`: default {default} does not fit type {}",
+                q.kind.as_str()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Test-case answers as plain strings, the way `--set` would pass them.
+pub fn table_to_map(table: &toml::Table) -> BTreeMap<String, toml::Value> {
+    table.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+name = "demo"
+version = "1.2.3"
+description = "A demo."
+[[question]]
+key = "module"
+validate = ["go_module_path"]
+[[question]]
+key = "db"
+type = "choice"
+default = "sqlite"
+choices = ["sqlite", { value = "postgres", help = "pgx" }]
+"#;
+
+    #[test]
+    fn parses_a_minimal_manifest() {
+        let m = Manifest::parse(MINIMAL).unwrap();
+        assert_eq!(m.questions.len(), 2);
+        assert!(m.questions[0].is_required());
+        assert_eq!(m.questions[1].choice_values(), vec!["sqlite", "postgres"]);
+        assert_eq!(m.questions[1].choices[1].help(), Some("pgx"));
+    }
+
+    #[test]
+    fn rejects_structural_mistakes() {
+        let tests = [
+            ("version = \"1.2.3\"", "version = \"one\"", "not semver"),
+            ("key = \"db\"", "key = \"Db\"", "question key"),
+            ("key = \"db\"", "key = \"module\"", "declared twice"),
+            ("default = \"sqlite\"", "default = 3", "does not fit"),
+            (
+                "type = \"choice\"",
+                "type = \"integer\"",
+                "choices only apply",
+            ),
+            (
+                "description = \"A demo.\"",
+                "description = \"\"",
+                "description",
+            ),
+            (
+                "validate = [\"go_module_path\"]",
+                "validate = [\"nope\"]",
+                "unknown variant",
+            ),
+            (
+                "name = \"demo\"",
+                "name = \"demo\"\nsurprise = 1",
+                "unknown field",
+            ),
+        ];
+        for (give_from, give_to, want) in tests {
+            let text = MINIMAL.replacen(give_from, give_to, 1);
+            let err = Manifest::parse(&text).expect_err(give_to);
+            assert!(err.contains(want), "{give_to}: {err}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_file_rules_and_tests() {
+        let cases = [
+            ("[[files]]\npath = \"a/[\"\n", "files rule path"),
+            (
+                "[[files]]\npath = \"x\"\nrename = \"a/b\"\n",
+                "single file name",
+            ),
+            (
+                "[[test]]\nname = \"t\"\nservices = [\"mysql\"]\n",
+                "unknown service",
+            ),
+            (
+                "[[test]]\nname = \"t\"\n[[test]]\nname = \"t\"\n",
+                "declared twice",
+            ),
+        ];
+        for (give, want) in cases {
+            let err = Manifest::parse(&format!("{MINIMAL}{give}")).expect_err(give);
+            assert!(err.contains(want), "{give}: {err}");
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! Planning: every output path, mode and byte, decided in memory before anything is written.
+
+use std::collections::BTreeMap;
+
+use globset::{Glob, GlobMatcher};
+use serde::Serialize;
+
+use crate::answers::Answers;
+use crate::blueprint::{Blueprint, SHARED_DIR, TEMPLATE_DIR, sha256_hex};
+use crate::error::{Error, Result};
+use crate::manifest::{FileRule, Syntax};
+use crate::render::{Context, Renderer};
+
+/// The suffix that marks a file as a template; it is stripped from the output name.
+pub const TEMPLATE_SUFFIX: &str = ".jinja";
+pub const MAX_PLANNED_FILES: usize = 5_000;
+pub const MAX_PLANNED_BYTES: usize = 128 * 1024 * 1024;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedFile {
+    /// `/`-separated path relative to the target.
+    pub path: String,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+    pub mode: u32,
+    /// The blueprint file it came from (`template/...` or `_shared/<layer>/...`).
+    pub source: String,
+    pub size: usize,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub source: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub files: Vec<PlannedFile>,
+    pub skipped: Vec<Skipped>,
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    pub fn total_bytes(&self) -> usize {
+        self.files.iter().map(|f| f.bytes.len()).sum()
+    }
+
+    pub fn add_file(&mut self, path: String, bytes: Vec<u8>, mode: u32, source: String) {
+        let sha256 = sha256_hex(&bytes);
+        self.files.push(PlannedFile {
+            path,
+            size: bytes.len(),
+            sha256,
+            bytes,
+            mode,
+            source,
+        });
+    }
+}
+
+/// One source file of the blueprint or of a layer, with the rules that apply to it.
+struct Source<'a> {
+    /// Path as shown to users and matched by rules: relative to `template/`, or `_shared/<layer>/<path>`.
+    rule_key: String,
+    /// The loader name: `template/<path>` or `_shared/<layer>/<path>`.
+    template_name: String,
+    /// Path relative to the root the output mirrors.
+    relative: &'a str,
+    bytes: &'a [u8],
+}
+
+struct CompiledRule<'a> {
+    rule: &'a FileRule,
+    matcher: GlobMatcher,
+}
+
+pub fn plan(blueprint: &Blueprint, renderer: &Renderer, answers: &Answers) -> Result<Plan> {
+    let ctx = answers.context();
+    let rules = compile_rules(blueprint)?;
+    let mut out = Plan {
+        files: Vec::new(),
+        skipped: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut sources = Vec::new();
+    for layer in &blueprint.manifest.layers {
+        let prefix = format!("{SHARED_DIR}/{layer}");
+        for (relative, bytes) in blueprint.shared.under(&prefix) {
+            sources.push(Source {
+                rule_key: format!("{prefix}/{relative}"),
+                template_name: format!("{prefix}/{relative}"),
+                relative,
+                bytes,
+            });
+        }
+    }
+    for (relative, bytes) in blueprint.files.under(TEMPLATE_DIR) {
+        sources.push(Source {
+            rule_key: relative.to_string(),
+            template_name: format!("{TEMPLATE_DIR}/{relative}"),
+            relative,
+            bytes,
+        });
+    }
+    // Output path (case-folded) → the source that produced it, for collision checks.
+    let mut produced: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for source in &sources {
+        if let Some(file) = plan_one(source, &rules, renderer, &ctx, &mut out)? {
+            register(&mut produced, &file.path, &source.rule_key)?;
+            warn_about_go_names(&file.path, &mut out.warnings);
+            out.add_file(file.path, file.bytes, file.mode, source.rule_key.clone());
+            if out.files.len() > MAX_PLANNED_FILES || out.total_bytes() > MAX_PLANNED_BYTES {
+                return Err(Error::LimitExceeded {
+                    limit: format!(
+                        "the plan is larger than {MAX_PLANNED_FILES} files or {MAX_PLANNED_BYTES} bytes"
+                    ),
+                });
+            }
+        }
+    }
+    check_file_dir_clashes(&out)?;
+    out.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+struct Rendered {
+    path: String,
+    bytes: Vec<u8>,
+    mode: u32,
+}
+
+fn plan_one(
+    source: &Source<'_>,
+    rules: &[CompiledRule<'_>],
+    renderer: &Renderer,
+    ctx: &Context,
+    out: &mut Plan,
+) -> Result<Option<Rendered>> {
+    let mut executable = false;
+    let mut verbatim = false;
+    let mut syntax = Syntax::Default;
+    let mut rename = None;
+    for compiled in rules
+        .iter()
+        .filter(|r| r.matcher.is_match(&source.rule_key))
+    {
+        let rule = compiled.rule;
+        if let Some(when) = &rule.when {
+            let name = format!("files rule {:?} when", rule.path);
+            if !renderer.eval_condition(&name, when, ctx)? {
+                out.skipped.push(Skipped {
+                    source: source.rule_key.clone(),
+                    reason: format!("files rule {:?}: `{when}` is false", rule.path),
+                });
+                return Ok(None);
+            }
+        }
+        executable = rule.executable.unwrap_or(executable);
+        verbatim = rule.verbatim.unwrap_or(verbatim);
+        syntax = rule.syntax.unwrap_or(syntax);
+        if rule.rename.is_some() {
+            rename = rule.rename.clone();
+        }
+    }
+    let is_template = source.relative.ends_with(TEMPLATE_SUFFIX);
+    let mut components = Vec::new();
+    let parts: Vec<&str> = source.relative.split('/').collect();
+    for (i, raw) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        let raw = if last && is_template {
+            &raw[..raw.len() - TEMPLATE_SUFFIX.len()]
+        } else {
+            raw
+        };
+        let name = format!("{} (path)", source.template_name);
+        let rendered = renderer.render_str(&name, raw, ctx)?;
+        if rendered.is_empty() {
+            out.skipped.push(Skipped {
+                source: source.rule_key.clone(),
+                reason: format!("path component {raw:?} rendered empty"),
+            });
+            return Ok(None);
+        }
+        let rendered = match (&rename, last) {
+            (Some(new_name), true) => new_name.clone(),
+            _ => rendered,
+        };
+        check_component(&rendered).map_err(|rule| Error::ForbiddenPath {
+            source_path: source.rule_key.clone(),
+            rendered: rendered.clone(),
+            rule,
+        })?;
+        components.push(rendered);
+    }
+    let bytes = if is_template && !verbatim {
+        let text = renderer.render_file(&source.template_name, syntax, ctx)?;
+        check_actions_expressions(source, &text)?;
+        text.into_bytes()
+    } else {
+        source.bytes.to_vec()
+    };
+    Ok(Some(Rendered {
+        path: components.join("/"),
+        bytes,
+        mode: if executable { 0o755 } else { 0o644 },
+    }))
+}
+
+fn compile_rules(blueprint: &Blueprint) -> Result<Vec<CompiledRule<'_>>> {
+    blueprint
+        .manifest
+        .file_rules
+        .iter()
+        .map(|rule| {
+            let glob = Glob::new(&rule.path).map_err(|e| Error::Manifest {
+                file: format!("{}/blueprint.toml", blueprint.name()),
+                message: format!("files rule path {:?}: {e}", rule.path),
+            })?;
+            Ok(CompiledRule {
+                rule,
+                matcher: glob.compile_matcher(),
+            })
+        })
+        .collect()
+}
+
+/// A rendered path component must be one plain name: no separators, no climbing, nothing
+/// a filesystem would read specially on any platform.
+pub fn check_component(c: &str) -> std::result::Result<(), String> {
+    if c.is_empty() {
+        return Err("empty path component".into());
+    }
+    if c == "." || c == ".." {
+        return Err("`.` and `..` are not allowed".into());
+    }
+    if let Some(bad) = c
+        .chars()
+        .find(|ch| matches!(ch, '/' | '\\' | ':' | '\0') || ch.is_control())
+    {
+        return Err(format!("contains {bad:?}"));
+    }
+    if c.ends_with(['.', ' ']) {
+        return Err("ends with a dot or a space (invalid on Windows)".into());
+    }
+    let stem = c.split('.').next().unwrap_or(c).to_ascii_uppercase();
+    let reserved = ["CON", "PRN", "AUX", "NUL"].contains(&stem.as_str())
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit());
+    if reserved {
+        return Err(format!("{stem} is a reserved name on Windows"));
+    }
+    if c.eq_ignore_ascii_case(".git") {
+        return Err("`.git` may not be generated".into());
+    }
+    Ok(())
+}
+
+/// GitHub Actions `${{ }}` lost in rendering is a silent, dangerous bug (cargo-generate#1387);
+/// make it loud.
+fn check_actions_expressions(source: &Source<'_>, rendered: &str) -> Result<()> {
+    let before = String::from_utf8_lossy(source.bytes).matches("${{").count();
+    let after = rendered.matches("${{").count();
+    if before > 0 && after < before {
+        return Err(Error::Blueprint {
+            blueprint: source.rule_key.clone(),
+            message: format!(
+                "rendering lost {} of {before} `${{{{` expressions; use `syntax = \"square\"` or {{% raw %}} for this file",
+                before - after
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn register(
+    produced: &mut BTreeMap<String, (String, String)>,
+    path: &str,
+    source: &str,
+) -> Result<()> {
+    let folded = path.to_lowercase();
+    if let Some((first_path, first_source)) = produced.get(&folded) {
+        let shown = if first_path == path {
+            path.to_string()
+        } else {
+            format!("{first_path}` and `{path}` (same name ignoring case")
+        };
+        return Err(Error::Collision {
+            path: shown,
+            first: first_source.clone(),
+            second: source.to_string(),
+        });
+    }
+    produced.insert(folded, (path.to_string(), source.to_string()));
+    Ok(())
+}
+
+/// A path cannot be both a file and a folder (`a` and `a/b`).
+fn check_file_dir_clashes(plan: &Plan) -> Result<()> {
+    let files: BTreeMap<String, &PlannedFile> = plan
+        .files
+        .iter()
+        .map(|f| (f.path.to_lowercase(), f))
+        .collect();
+    for f in &plan.files {
+        let mut prefix = String::new();
+        for part in f.path.split('/').take(f.path.split('/').count() - 1) {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(&part.to_lowercase());
+            if let Some(clash) = files.get(&prefix) {
+                return Err(Error::Collision {
+                    path: clash.path.clone(),
+                    first: clash.source.clone(),
+                    second: format!("{} (needs it as a folder)", f.source),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+const GO_OS_ARCH: &[&str] = &[
+    "aix",
+    "android",
+    "darwin",
+    "dragonfly",
+    "freebsd",
+    "illumos",
+    "ios",
+    "js",
+    "linux",
+    "netbsd",
+    "openbsd",
+    "plan9",
+    "solaris",
+    "wasip1",
+    "windows",
+    "386",
+    "amd64",
+    "arm",
+    "arm64",
+    "loong64",
+    "mips",
+    "mips64",
+    "mips64le",
+    "mipsle",
+    "ppc64",
+    "ppc64le",
+    "riscv64",
+    "s390x",
+    "wasm",
+];
+
+/// Names the go tool reads specially (T10): warn, do not fail, since they may be intended.
+fn warn_about_go_names(path: &str, warnings: &mut Vec<String>) {
+    let parts: Vec<&str> = path.split('/').collect();
+    let Some((file, dirs)) = parts.split_last() else {
+        return;
+    };
+    if let Some(stem) = file.strip_suffix(".go") {
+        let stem = stem.strip_suffix("_test").unwrap_or(stem);
+        if let Some((_, suffix)) = stem.rsplit_once('_') {
+            if GO_OS_ARCH.contains(&suffix) {
+                warnings.push(format!(
+                    "{path}: the `_{suffix}` suffix makes this file build only for that platform"
+                ));
+            }
+        }
+        for dir in dirs {
+            if dir.starts_with(['_', '.']) || *dir == "testdata" {
+                warnings.push(format!("{path}: the go tool ignores the folder `{dir}`"));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_that_could_escape_are_refused() {
+        let bad = [
+            "", ".", "..", "a/b", "..\\x", "C:x", "a\0b", "a\nb", "con", "CON.txt", "com1",
+            "lpt9.log", "x.", "x ", ".git", ".GIT",
+        ];
+        for give in bad {
+            assert!(check_component(give).is_err(), "{give:?} should be refused");
+        }
+        for give in [
+            "main.go",
+            ".gitignore",
+            "console",
+            "com",
+            "comx",
+            ".github",
+            "v2",
+        ] {
+            assert!(check_component(give).is_ok(), "{give:?} should be allowed");
+        }
+    }
+
+    #[test]
+    fn go_name_warnings() {
+        let tests = [
+            ("internal/x/file_linux.go", 1),
+            ("internal/x/file_linux_test.go", 1),
+            ("internal/x/user_service.go", 0),
+            ("_tools/main.go", 1),
+            ("internal/testdata/x.go", 1),
+            ("README_windows.md", 0),
+        ];
+        for (give, want) in tests {
+            let mut warnings = Vec::new();
+            warn_about_go_names(give, &mut warnings);
+            assert_eq!(warnings.len(), want, "{give}: {warnings:?}");
+        }
+    }
+}
