@@ -545,10 +545,16 @@ fn check_string(q: &Question, s: &str) -> std::result::Result<(), String> {
     }
     for validator in &q.validate {
         let result = match validator {
-            Validator::GoModulePath => {
-                golang::check_module_path(s).and_then(|()| golang::check_go_mod_init(s))
-            }
-            Validator::GoPackageName => golang::check_package_name(s),
+            Validator::GoModulePath => check_module_answer(s),
+            Validator::GoPackageName => golang::check_package_name(s).and_then(|()| {
+                if s == "main" {
+                    Err(golang::GoNameError {
+                        rule: "`main` is reserved for commands; choose a library name".into(),
+                    })
+                } else {
+                    Ok(())
+                }
+            }),
             Validator::GoIdentifier => golang::check_identifier(s),
             Validator::SingleLine => Ok(()),
         };
@@ -561,6 +567,22 @@ fn check_string(q: &Question, s: &str) -> std::result::Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `go mod init`'s own checks first, so a local or absolute path is named as such,
+/// then x/mod `CheckPath` for a publishable module path.
+fn check_module_answer(s: &str) -> std::result::Result<(), golang::GoNameError> {
+    let rule = |r: &str| golang::GoNameError {
+        rule: r.to_string(),
+    };
+    if s.starts_with('/') || s.starts_with('\\') {
+        return Err(rule("leading slash: a module path is not a file path"));
+    }
+    if s == "." || s == ".." || s.starts_with("./") || s.starts_with("../") {
+        return Err(rule("is a local import path, not a module path"));
+    }
+    golang::check_go_mod_init(s)?;
+    golang::check_module_path(s)
 }
 
 fn hint_for(q: &Question) -> String {

@@ -373,6 +373,22 @@ pub fn resolve(reference: &str) -> Result<Blueprint> {
     }
 }
 
+/// A built-in-like blueprint from a manifest and template files, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_blueprint(manifest: &str, files: &[(&str, &str)]) -> Blueprint {
+    let mut tree = FileTree::default();
+    tree.insert(MANIFEST_FILE.into(), manifest.as_bytes().to_vec());
+    for (path, text) in files {
+        tree.insert((*path).to_string(), text.as_bytes().to_vec());
+    }
+    Blueprint {
+        manifest: Manifest::parse(manifest).expect("test manifest parses"),
+        origin: Origin::BuiltIn,
+        files: Arc::new(tree),
+        shared: Arc::new(FileTree::default()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

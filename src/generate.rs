@@ -93,9 +93,9 @@ fn check_expressions(manifest: &Manifest, renderer: &Renderer, reference: &str) 
                 )));
             }
         }
-        if let Some(toml::Value::String(_)) = &q.default {
-            // Rendering checks are done at resolution time; literal defaults are checked now.
-        } else if let Some(default) = &q.default {
+        let is_template = matches!(&q.default, Some(toml::Value::String(s)) if s.contains('{'));
+        // A templated default can only be checked once earlier answers exist; a literal one now.
+        if let (Some(default), false) = (&q.default, is_template) {
             let value = parse_text(q, &toml_text(default))?;
             check_value(q, &value)
                 .map_err(|rule| fail(format!("question `{}`: default {default}: {rule}", q.key)))?;

@@ -539,7 +539,7 @@ fn strip_gopkg_in_version(element: &str) -> &str {
 /// # Errors
 /// The derived name and why it is unusable, plus the `--set package=<name>` fix.
 pub fn derive_package_name(module_path: &str) -> Result<String, GoNameError> {
-    const FIX: &str = "set the package name explicitly, e.g. --set package=<name>";
+    const FIX: &str = "set the package name explicitly, e.g. --set project_name=<name>";
     let base = module_base(module_path);
     let derived: String = base
         .chars()

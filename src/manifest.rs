@@ -217,17 +217,16 @@ impl Manifest {
         for rule in &self.file_rules {
             globset::Glob::new(&rule.path)
                 .map_err(|e| format!("files rule path {:?}: {e}", rule.path))?;
-            if let Some(name) = &rule.rename {
-                if name.is_empty()
+            if let Some(name) = &rule.rename
+                && (name.is_empty()
                     || name == "."
                     || name == ".."
-                    || name.contains(['/', '\\', '\0'])
-                {
-                    return Err(format!(
-                        "files rule {:?}: rename {name:?} must be a single file name",
-                        rule.path
-                    ));
-                }
+                    || name.contains(['/', '\\', '\0']))
+            {
+                return Err(format!(
+                    "files rule {:?}: rename {name:?} must be a single file name",
+                    rule.path
+                ));
             }
         }
         let mut names = BTreeSet::new();
@@ -285,12 +284,12 @@ fn check_question(q: &Question) -> Result<(), String> {
             "question `{key}`: min/max only apply to integer questions"
         ));
     }
-    if let (Some(min), Some(max)) = (q.min, q.max) {
-        if min > max {
-            return Err(format!(
-                "question `{key}`: min {min} is greater than max {max}"
-            ));
-        }
+    if let (Some(min), Some(max)) = (q.min, q.max)
+        && min > max
+    {
+        return Err(format!(
+            "question `{key}`: min {min} is greater than max {max}"
+        ));
     }
     if (q.pattern.is_some() || !q.validate.is_empty()) && q.kind != QuestionType::String {
         return Err(format!(

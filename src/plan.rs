@@ -363,12 +363,12 @@ fn warn_about_go_names(path: &str, warnings: &mut Vec<String>) {
     };
     if let Some(stem) = file.strip_suffix(".go") {
         let stem = stem.strip_suffix("_test").unwrap_or(stem);
-        if let Some((_, suffix)) = stem.rsplit_once('_') {
-            if GO_OS_ARCH.contains(&suffix) {
-                warnings.push(format!(
-                    "{path}: the `_{suffix}` suffix makes this file build only for that platform"
-                ));
-            }
+        if let Some((_, suffix)) = stem.rsplit_once('_')
+            && GO_OS_ARCH.contains(&suffix)
+        {
+            warnings.push(format!(
+                "{path}: the `_{suffix}` suffix makes this file build only for that platform"
+            ));
         }
         for dir in dirs {
             if dir.starts_with(['_', '.']) || *dir == "testdata" {

@@ -69,6 +69,12 @@ impl Drop for StagingGuard {
 /// While it lives, a signal only sets the flag; the commit checks it and rolls back.
 pub struct CommitGuard(());
 
+impl Default for CommitGuard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl CommitGuard {
     pub fn new() -> Self {
         state().committing = true;

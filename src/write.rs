@@ -162,6 +162,7 @@ fn stage_and_commit(plan: &Plan, target: &Path, parent: &Path, checked: &Preflig
     let tree = staging.path().join("tree");
     fs::create_dir(&tree).map_err(|e| Error::io("create", &tree, e))?;
     write_tree(plan, &tree)?;
+    pause_for_tests();
     if signals::interrupted() {
         return Err(Error::Interrupted);
     }
@@ -187,6 +188,17 @@ fn stage_and_commit(plan: &Plan, target: &Path, parent: &Path, checked: &Preflig
         }
     }
     // `staging` drops here and removes what is left of it (the emptied tree, backups).
+}
+
+/// Lets the signal tests interrupt gogen while the staging folder exists
+/// (`GOGEN_TEST_PAUSE_AFTER_STAGING_MS`); not a user setting.
+fn pause_for_tests() {
+    if let Some(ms) = std::env::var("GOGEN_TEST_PAUSE_AFTER_STAGING_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms.min(30_000)));
+    }
 }
 
 fn write_tree(plan: &Plan, root: &Path) -> Result<()> {

@@ -33,6 +33,10 @@ pub fn main() -> ExitCode {
         }
     };
     let json = wants_json(&cli.command);
+    // Long messages stay on one line so they can be grepped and pasted.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
     if let Err(e) = crate::signals::install() {
         eprintln!("gogen: warning: cannot install the signal handler: {e}");
     }

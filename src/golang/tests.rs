@@ -702,7 +702,7 @@ fn derive_package_name_table() {
     for (path, name) in derived {
         assert_eq!(derive_package_name(path).as_deref(), Ok(name), "{path:?}");
     }
-    let fix = "set the package name explicitly, e.g. --set package=<name>";
+    let fix = "set the package name explicitly, e.g. --set project_name=<name>";
     let rejected = [
         (
             "example.com/9lives",

@@ -1,1 +1,8 @@
+//! gogen's one integration-test binary.
 
+mod cli;
+mod go_harness;
+mod pty;
+mod safety;
+mod snapshots;
+mod util;
