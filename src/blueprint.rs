@@ -124,7 +124,7 @@ impl Blueprint {
         }
         for layer in &self.manifest.layers {
             let prefix = format!("{SHARED_DIR}/{layer}");
-            for (path, bytes) in self.shared.under(&prefix) {
+            for (path, bytes) in self.shared.under(layer) {
                 feed(&format!("{prefix}/{path}"), bytes);
             }
         }
@@ -348,8 +348,7 @@ fn parse_manifest(files: &FileTree, display_name: &str) -> Result<Manifest> {
 fn finish(manifest: Manifest, origin: Origin, files: FileTree) -> Result<Blueprint> {
     let shared = shared_tree();
     for layer in &manifest.layers {
-        let prefix = format!("{SHARED_DIR}/{layer}");
-        if shared.under(&prefix).next().is_none() {
+        if shared.under(layer).next().is_none() {
             return Err(Error::Manifest {
                 file: format!("{}/{MANIFEST_FILE}", manifest.name),
                 message: format!("layer {layer:?} does not exist in blueprints/{SHARED_DIR}/"),
@@ -376,6 +375,20 @@ pub fn resolve(reference: &str) -> Result<Blueprint> {
 /// A built-in-like blueprint from a manifest and template files, for unit tests.
 #[cfg(test)]
 pub(crate) fn test_blueprint(manifest: &str, files: &[(&str, &str)]) -> Blueprint {
+    test_blueprint_with_shared(manifest, files, &[])
+}
+
+/// Like `test_blueprint`, with a shared-layers tree (paths relative to `_shared/`).
+#[cfg(test)]
+pub(crate) fn test_blueprint_with_shared(
+    manifest: &str,
+    files: &[(&str, &str)],
+    shared_files: &[(&str, &str)],
+) -> Blueprint {
+    let mut shared = FileTree::default();
+    for (path, text) in shared_files {
+        shared.insert((*path).to_string(), text.as_bytes().to_vec());
+    }
     let mut tree = FileTree::default();
     tree.insert(MANIFEST_FILE.into(), manifest.as_bytes().to_vec());
     for (path, text) in files {
@@ -385,7 +398,7 @@ pub(crate) fn test_blueprint(manifest: &str, files: &[(&str, &str)]) -> Blueprin
         manifest: Manifest::parse(manifest).expect("test manifest parses"),
         origin: Origin::BuiltIn,
         files: Arc::new(tree),
-        shared: Arc::new(FileTree::default()),
+        shared: Arc::new(shared),
     }
 }
 

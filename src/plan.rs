@@ -87,7 +87,7 @@ pub fn plan(blueprint: &Blueprint, renderer: &Renderer, answers: &Answers) -> Re
     let mut sources = Vec::new();
     for layer in &blueprint.manifest.layers {
         let prefix = format!("{SHARED_DIR}/{layer}");
-        for (relative, bytes) in blueprint.shared.under(&prefix) {
+        for (relative, bytes) in blueprint.shared.under(layer) {
             sources.push(Source {
                 rule_key: format!("{prefix}/{relative}"),
                 template_name: format!("{prefix}/{relative}"),
@@ -381,6 +381,139 @@ fn warn_about_go_names(path: &str, warnings: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::answers::{Answer, AnswerValue, Origin};
+    use crate::blueprint::test_blueprint_with_shared;
+
+    const MANIFEST: &str = r#"
+name = "t"
+version = "0.1.0"
+description = "t"
+layers = ["base"]
+[[question]]
+key = "name"
+default = "svc"
+[[question]]
+key = "docker"
+type = "bool"
+default = false
+[[files]]
+path = "_shared/base/Dockerfile.jinja"
+when = "docker"
+[[files]]
+path = "bin/*.sh"
+executable = true
+[[files]]
+path = "ci.yml.jinja"
+syntax = "square"
+"#;
+
+    fn answers(docker: bool) -> Answers {
+        Answers {
+            items: vec![
+                Answer {
+                    key: "name".into(),
+                    value: AnswerValue::Str("svc".into()),
+                    origin: Origin::Default,
+                },
+                Answer {
+                    key: "docker".into(),
+                    value: AnswerValue::Bool(docker),
+                    origin: Origin::Flag,
+                },
+            ],
+        }
+    }
+
+    fn plan_for(files: &[(&str, &str)], shared: &[(&str, &str)], docker: bool) -> Result<Plan> {
+        let bp = test_blueprint_with_shared(MANIFEST, files, shared);
+        let renderer = Renderer::new(&bp);
+        plan(&bp, &renderer, &answers(docker))
+    }
+
+    const SHARED: &[(&str, &str)] = &[
+        (
+            "base/Makefile.jinja",
+            "build:\n\tgo build ./cmd/{{ name }}\n{% include 'partials/make.jinja' ignore missing %}",
+        ),
+        ("base/Dockerfile.jinja", "FROM scratch # {{ name }}\n"),
+        ("other/ignored.txt", "not a layer of this blueprint"),
+    ];
+
+    #[test]
+    fn layers_overlay_and_reach_blueprint_partials() {
+        let p = plan_for(
+            &[
+                (
+                    "template/cmd/{{ name }}/main.go.jinja",
+                    "package main // {{ name }}\n",
+                ),
+                ("partials/make.jinja", "extra:\n"),
+            ],
+            SHARED,
+            true,
+        )
+        .unwrap();
+        let paths: Vec<&str> = p.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, vec!["Dockerfile", "Makefile", "cmd/svc/main.go"]);
+        let make = &p.files[1];
+        assert_eq!(
+            String::from_utf8_lossy(&make.bytes),
+            "build:\n\tgo build ./cmd/svc\nextra:\n"
+        );
+        assert_eq!(make.source, "_shared/base/Makefile.jinja");
+    }
+
+    #[test]
+    fn file_rules_skip_with_a_reason_and_set_modes_and_syntax() {
+        let p = plan_for(
+            &[
+                ("template/bin/run.sh", "#!/bin/sh\n"),
+                ("template/ci.yml.jinja", "v: [[ name ]] ${{ github.sha }}\n"),
+            ],
+            SHARED,
+            false,
+        )
+        .unwrap();
+        let skipped: Vec<&str> = p.skipped.iter().map(|s| s.source.as_str()).collect();
+        assert_eq!(skipped, vec!["_shared/base/Dockerfile.jinja"]);
+        assert!(p.skipped[0].reason.contains("`docker` is false"));
+        let run = p.files.iter().find(|f| f.path == "bin/run.sh").unwrap();
+        assert_eq!(run.mode, 0o755);
+        let ci = p.files.iter().find(|f| f.path == "ci.yml").unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&ci.bytes),
+            "v: svc ${{ github.sha }}\n"
+        );
+    }
+
+    #[test]
+    fn a_blueprint_file_colliding_with_a_layer_file_is_an_error() {
+        let err = plan_for(&[("template/Makefile", "mine\n")], SHARED, false).unwrap_err();
+        match err {
+            Error::Collision {
+                path,
+                first,
+                second,
+            } => {
+                assert_eq!(path, "Makefile");
+                assert_eq!(first, "_shared/base/Makefile.jinja");
+                assert_eq!(second, "Makefile");
+            }
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn losing_an_actions_expression_is_an_error() {
+        // `${{ name }}` renders as `$svc`: valid Jinja, but the Actions expression is gone.
+        let err = plan_for(
+            &[("template/wf.yml.jinja", "run: ${{ name }}\n")],
+            SHARED,
+            false,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("lost"), "{err}");
+    }
 
     #[test]
     fn components_that_could_escape_are_refused() {

@@ -358,3 +358,65 @@ fn the_target_defaults_to_the_project_name() {
         .code(0);
     assert!(tmp.path().join("greeter/cmd/greeter/main.go").is_file());
 }
+
+#[test]
+fn every_example_answers_file_generates_its_blueprint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = repo_root().join("examples/answers");
+    let mut seen = 0;
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let example = repo_root().join("examples/blueprints").join(&stem);
+        let blueprint = if example.join("blueprint.toml").is_file() {
+            example.display().to_string()
+        } else {
+            assert!(
+                repo_root()
+                    .join("blueprints")
+                    .join(&stem)
+                    .join("blueprint.toml")
+                    .is_file(),
+                "{} names no blueprint",
+                path.display()
+            );
+            stem.clone()
+        };
+        gogen(tmp.path())
+            .args([
+                "new",
+                &blueprint,
+                &stem,
+                "--no-input",
+                "--no-git",
+                "--answers",
+            ])
+            .arg(&path)
+            .assert()
+            .code(0);
+        assert!(tmp.path().join(&stem).join(".gogen.toml").is_file());
+        seen += 1;
+    }
+    assert!(seen >= 1);
+    // Every built-in blueprint has an example answers file.
+    for name in fs::read_dir(repo_root().join("blueprints")).unwrap() {
+        let name = name.unwrap();
+        if name.path().join("blueprint.toml").is_file() {
+            let file = dir.join(format!("{}.toml", name.file_name().to_string_lossy()));
+            assert!(file.is_file(), "missing {}", file.display());
+        }
+    }
+}
+
+#[test]
+fn the_built_in_blueprint_sources_hold_no_symlinks() {
+    // include_dir! follows links at compile time, so a link would smuggle in outside files.
+    for entry in walkdir::WalkDir::new(repo_root().join("blueprints")).follow_links(false) {
+        let entry = entry.unwrap();
+        assert!(
+            !entry.path_is_symlink(),
+            "{} is a symbolic link",
+            entry.path().display()
+        );
+    }
+}
