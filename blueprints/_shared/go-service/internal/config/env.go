@@ -1,0 +1,199 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// A Var describes one environment variable: its name, the default used when
+// it is unset or empty, a one-line help text, and whether it is a secret.
+type Var struct {
+	Name    string
+	Default string
+	Help    string
+	Secret  bool
+}
+
+// A Secret is a string that never appears in logs or formatted output.
+type Secret string
+
+// Redacted is how a Secret renders.
+const Redacted = "REDACTED"
+
+// LogValue keeps the secret out of slog output.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(Redacted) }
+
+// String keeps the secret out of fmt output.
+func (s Secret) String() string { return Redacted }
+
+// Reveal returns the secret itself.
+func (s Secret) Reveal() string { return string(s) }
+
+// Reader parses variables from an injected getenv and collects every
+// error, so one run reports all invalid variables at once.
+type Reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+// NewReader returns a Reader over getenv (os.Getenv in main, a map lookup
+// in tests).
+func NewReader(getenv func(string) string) *Reader {
+	return &Reader{getenv: getenv}
+}
+
+func (r *Reader) raw(v Var) string {
+	if s := strings.TrimSpace(r.getenv(v.Name)); s != "" {
+		return s
+	}
+	return v.Default
+}
+
+func (r *Reader) fail(v Var, err error) {
+	r.errs = append(r.errs, fmt.Errorf("%s: %w", v.Name, err))
+}
+
+// Fail records an error about v found by the caller's own checks.
+func (r *Reader) Fail(v Var, format string, args ...any) {
+	r.fail(v, fmt.Errorf(format, args...))
+}
+
+// String returns the value of v.
+func (r *Reader) String(v Var) string { return r.raw(v) }
+
+// Secret returns the value of v as a Secret.
+func (r *Reader) Secret(v Var) Secret { return Secret(r.raw(v)) }
+
+// Int returns the value of v as an int.
+func (r *Reader) Int(v Var) int {
+	s := r.raw(v)
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		r.fail(v, fmt.Errorf("%q is not an integer", s))
+	}
+	return n
+}
+
+// Float returns the value of v as a float64.
+func (r *Reader) Float(v Var) float64 {
+	s := r.raw(v)
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		r.fail(v, fmt.Errorf("%q is not a number", s))
+	}
+	return f
+}
+
+// Bool returns the value of v as a bool (strconv.ParseBool syntax).
+func (r *Reader) Bool(v Var) bool {
+	s := r.raw(v)
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		r.fail(v, fmt.Errorf("%q is not a boolean", s))
+	}
+	return b
+}
+
+// Duration returns the value of v as a time.Duration ("20s", "1m30s").
+func (r *Reader) Duration(v Var) time.Duration {
+	s := r.raw(v)
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		r.fail(v, fmt.Errorf("%q is not a duration", s))
+	}
+	return d
+}
+
+// Level returns the value of v as a slog level (debug, info, warn, error).
+func (r *Reader) Level(v Var) slog.Level {
+	s := r.raw(v)
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		r.fail(v, fmt.Errorf("%q is not a log level (debug, info, warn, error)", s))
+	}
+	return l
+}
+
+// Err returns every error recorded so far, joined, or nil.
+func (r *Reader) Err() error {
+	if len(r.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("invalid configuration: %w", errors.Join(r.errs...))
+}
+
+// Usage writes a table of vars with their defaults and help texts.
+func Usage(w io.Writer, vars []Var) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tDESCRIPTION")
+	for _, v := range vars {
+		def := v.Default
+		if v.Secret && def != "" {
+			def = Redacted
+		}
+		if def == "" {
+			def = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name, def, v.Help)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write usage: %w", err)
+	}
+	return nil
+}
+
+// Common holds the settings every service has.
+type Common struct {
+	Env             string
+	HTTPAddr        string
+	DebugAddr       string
+	LogLevel        slog.Level
+	ShutdownTimeout time.Duration
+}
+
+// Dev reports whether the service runs in development mode, where missing
+// secrets are generated or tolerated instead of refused.
+func (c Common) Dev() bool { return c.Env == "dev" }
+
+type commonVarSet struct {
+	appEnv, httpAddr, debugAddr, logLevel, shutdownTimeout Var
+}
+
+func commonVars() commonVarSet {
+	return commonVarSet{
+		appEnv:          Var{Name: "APP_ENV", Default: "dev", Help: "dev for local work; any other value (production) enforces real secrets"},
+		httpAddr:        Var{Name: "HTTP_ADDR", Default: ":8080", Help: "listen address of the API server"},
+		debugAddr:       Var{Name: "DEBUG_ADDR", Default: "127.0.0.1:6060", Help: "listen address of the private debug server (pprof, expvar)"},
+		logLevel:        Var{Name: "LOG_LEVEL", Default: "info", Help: "log level: debug, info, warn or error"},
+		shutdownTimeout: Var{Name: "SHUTDOWN_TIMEOUT", Default: "20s", Help: "time in-flight requests get to finish after SIGTERM"},
+	}
+}
+
+// CommonVars returns the variables Common is read from; a service's Vars
+// list starts with them.
+func CommonVars() []Var {
+	v := commonVars()
+	return []Var{v.appEnv, v.httpAddr, v.debugAddr, v.logLevel, v.shutdownTimeout}
+}
+
+// Common reads the common settings.
+func (r *Reader) Common() Common {
+	v := commonVars()
+	c := Common{
+		Env:             r.String(v.appEnv),
+		HTTPAddr:        r.String(v.httpAddr),
+		DebugAddr:       r.String(v.debugAddr),
+		LogLevel:        r.Level(v.logLevel),
+		ShutdownTimeout: r.Duration(v.shutdownTimeout),
+	}
+	if c.ShutdownTimeout <= 0 {
+		r.Fail(v.shutdownTimeout, "must be positive")
+	}
+	return c
+}

@@ -1,0 +1,139 @@
+package config
+
+import (
+	"bufio"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func getenv(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestReader(t *testing.T) {
+	t.Parallel()
+	env := getenv(map[string]string{
+		"N": "42", "F": "2.5", "B": "true", "D": "1m30s", "L": "warn", "S": " hunter2 ",
+		"BAD_N": "x", "BAD_F": "x", "BAD_B": "x", "BAD_D": "x", "BAD_L": "loud",
+	})
+	r := NewReader(env)
+	if got := r.Int(Var{Name: "N"}); got != 42 {
+		t.Errorf("Int = %d", got)
+	}
+	if got := r.Float(Var{Name: "F"}); got != 2.5 {
+		t.Errorf("Float = %v", got)
+	}
+	if got := r.Bool(Var{Name: "B"}); !got {
+		t.Errorf("Bool = %v", got)
+	}
+	if got := r.Duration(Var{Name: "D"}); got != 90*time.Second {
+		t.Errorf("Duration = %v", got)
+	}
+	if got := r.Level(Var{Name: "L"}); got != slog.LevelWarn {
+		t.Errorf("Level = %v", got)
+	}
+	if got := r.Secret(Var{Name: "S"}).Reveal(); got != "hunter2" {
+		t.Errorf("Secret = %q", got)
+	}
+	if got := r.String(Var{Name: "UNSET", Default: "def"}); got != "def" {
+		t.Errorf("String default = %q", got)
+	}
+	if err := r.Err(); err != nil {
+		t.Fatalf("Err() = %v", err)
+	}
+
+	r.Int(Var{Name: "BAD_N"})
+	r.Float(Var{Name: "BAD_F"})
+	r.Bool(Var{Name: "BAD_B"})
+	r.Duration(Var{Name: "BAD_D"})
+	r.Level(Var{Name: "BAD_L"})
+	r.Fail(Var{Name: "CUSTOM"}, "must be %s", "set")
+	err := r.Err()
+	if err == nil {
+		t.Fatal("Err() = nil, want errors")
+	}
+	for _, name := range []string{"BAD_N", "BAD_F", "BAD_B", "BAD_D", "BAD_L", "CUSTOM"} {
+		if !strings.Contains(err.Error(), name+":") {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
+
+func TestSecretIsRedacted(t *testing.T) {
+	t.Parallel()
+	s := Secret("hunter2")
+	var sb strings.Builder
+	slog.New(slog.NewJSONHandler(&sb, nil)).InfoContext(t.Context(), "cfg", slog.Any("secret", s))
+	if strings.Contains(sb.String(), "hunter2") || !strings.Contains(sb.String(), Redacted) {
+		t.Errorf("log = %s", sb.String())
+	}
+	if s.String() != Redacted {
+		t.Errorf("String() = %q", s.String())
+	}
+}
+
+func TestCommon(t *testing.T) {
+	t.Parallel()
+	r := NewReader(getenv(map[string]string{"SHUTDOWN_TIMEOUT": "-1s"}))
+	c := r.Common()
+	if c.HTTPAddr != ":8080" || c.DebugAddr != "127.0.0.1:6060" || !c.Dev() || c.LogLevel != slog.LevelInfo {
+		t.Errorf("Common() = %+v", c)
+	}
+	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "SHUTDOWN_TIMEOUT") {
+		t.Errorf("Err() = %v, want a SHUTDOWN_TIMEOUT error", err)
+	}
+}
+
+func TestUsageListsEveryVar(t *testing.T) {
+	t.Parallel()
+	var sb strings.Builder
+	if err := Usage(&sb, Vars()); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Vars() {
+		if !strings.Contains(sb.String(), v.Name) {
+			t.Errorf("usage lacks %s", v.Name)
+		}
+	}
+}
+
+// TestEnvExampleMatchesVars keeps .env.example in step with Vars: the same
+// keys, each once.
+func TestEnvExampleMatchesVars(t *testing.T) {
+	t.Parallel()
+	f, err := os.Open("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var keys []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		key, _, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Errorf("line %q is not KEY=value", line)
+			continue
+		}
+		keys = append(keys, key)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, v := range Vars() {
+		want = append(want, v.Name)
+	}
+	slices.Sort(keys)
+	slices.Sort(want)
+	if !slices.Equal(keys, want) {
+		t.Errorf(".env.example keys = %v\nVars() = %v", keys, want)
+	}
+}

@@ -1,0 +1,190 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestChainOrder(t *testing.T) {
+	t.Parallel()
+	var order []string
+	mark := func(name string) Middleware {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				order = append(order, name)
+				next.ServeHTTP(w, r)
+			})
+		}
+	}
+	h := Chain(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { order = append(order, "handler") }), mark("a"), mark("b"))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil))
+	if got := strings.Join(order, ","); got != "a,b,handler" {
+		t.Errorf("order = %s, want a,b,handler", got)
+	}
+}
+
+func TestRequestIDs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		give     string
+		wantSame bool
+	}{
+		{name: "well formed is kept", give: "0f8fad5b-d9cb-469f-a165-70867728950e", wantSame: true},
+		{name: "missing is generated"},
+		{name: "newline is replaced", give: "abc\ndef"},
+		{name: "too long is replaced", give: strings.Repeat("a", 129)},
+		{name: "spaces are replaced", give: "a b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var seen string
+			h := RequestIDs(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+				seen = RequestID(r.Context())
+			}))
+			r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+			if tt.give != "" {
+				r.Header.Set(RequestIDHeader, tt.give)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			echoed := w.Header().Get(RequestIDHeader)
+			if echoed == "" || echoed != seen {
+				t.Fatalf("echoed %q, handler saw %q", echoed, seen)
+			}
+			if (echoed == tt.give) != tt.wantSame {
+				t.Errorf("echoed %q for %q, want kept: %t", echoed, tt.give, tt.wantSame)
+			}
+		})
+	}
+}
+
+func TestAccessLogOneLinePerRequest(t *testing.T) {
+	t.Parallel()
+	log, buf := newTestLogger(slog.LevelInfo)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write([]byte("hello"))
+	})
+	h := Chain(mux, RequestIDs, AccessLog(log))
+	r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/items/42", nil)
+	r.Header.Set(RequestIDHeader, "rid-1")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("got %d log lines, want 1:\n%s", len(lines), buf)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"method": "GET", "pattern": "GET /items/{id}", "status": float64(202),
+		"bytes": float64(5), "request_id": "rid-1", "path": "/items/42",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	if _, ok := got["duration_ms"].(float64); !ok {
+		t.Errorf("duration_ms missing: %v", got)
+	}
+}
+
+func TestResponseRecorder(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	rw := NewResponseRecorder(rec)
+	rw.Flush()
+	rw.WriteHeader(http.StatusTeapot) // ignored after the implicit 200
+	if rw.Status() != http.StatusOK || !rec.Flushed {
+		t.Errorf("status = %d, flushed = %t", rw.Status(), rec.Flushed)
+	}
+	if rw.Unwrap() != rec {
+		t.Error("Unwrap() does not return the wrapped writer")
+	}
+}
+
+func TestRecover(t *testing.T) {
+	t.Parallel()
+	log, buf := newTestLogger(slog.LevelInfo)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
+	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	h := Chain(mux, Recover(log))
+
+	for _, step := range []struct {
+		path string
+		want int
+	}{{"/panic", http.StatusInternalServerError}, {"/ok", http.StatusOK}} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequestWithContext(t.Context(), http.MethodGet, step.path, nil))
+		if w.Code != step.want {
+			t.Errorf("GET %s = %d, want %d", step.path, w.Code, step.want)
+		}
+	}
+	if n := strings.Count(buf.String(), `"stack"`); n != 1 {
+		t.Errorf("stack logged %d times, want 1", n)
+	}
+}
+
+func TestRecoverRepanicsAbortHandler(t *testing.T) {
+	t.Parallel()
+	h := Recover(discardLogger())(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic(http.ErrAbortHandler)
+	}))
+	defer func() {
+		if err, _ := recover().(error); !errors.Is(err, http.ErrAbortHandler) {
+			t.Errorf("recovered %v, want http.ErrAbortHandler", err)
+		}
+	}()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil))
+}
+
+func TestNotFound(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.HandleFunc("POST /items", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusCreated) })
+	mux.Handle("/", NotFound(mux))
+	tests := []struct {
+		name       string
+		giveMethod string
+		givePath   string
+		wantStatus int
+		wantAllow  string
+	}{
+		{name: "routed", giveMethod: http.MethodGet, givePath: "/livez", wantStatus: http.StatusOK},
+		{name: "unknown path", giveMethod: http.MethodGet, givePath: "/nope", wantStatus: http.StatusNotFound},
+		{name: "root", giveMethod: http.MethodGet, givePath: "/", wantStatus: http.StatusNotFound},
+		{name: "wrong method", giveMethod: http.MethodDelete, givePath: "/livez", wantStatus: http.StatusMethodNotAllowed, wantAllow: "GET, HEAD"},
+		{name: "wrong method post route", giveMethod: http.MethodGet, givePath: "/items", wantStatus: http.StatusMethodNotAllowed, wantAllow: "POST"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := httptest.NewRecorder()
+			mux.ServeHTTP(w, httptest.NewRequestWithContext(t.Context(), tt.giveMethod, tt.givePath, nil))
+			if w.Code != tt.wantStatus {
+				t.Fatalf("status = %d, want %d", w.Code, tt.wantStatus)
+			}
+			if got := w.Header().Get("Allow"); got != tt.wantAllow {
+				t.Errorf("Allow = %q, want %q", got, tt.wantAllow)
+			}
+			if tt.wantStatus >= 400 {
+				if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
+					t.Errorf("Content-Type = %q", ct)
+				}
+			}
+		})
+	}
+}

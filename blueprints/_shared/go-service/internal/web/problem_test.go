@@ -1,0 +1,101 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+var (
+	errMissing = errors.New("thing not found")
+	errTaken   = errors.New("name taken")
+	errBroken  = errors.New("dependency broken")
+)
+
+func TestProblemsStatus(t *testing.T) {
+	t.Parallel()
+	p := NewProblems(discardLogger(),
+		ErrorStatus{Err: errMissing, Status: http.StatusNotFound},
+		ErrorStatus{Err: errTaken, Status: http.StatusConflict, Detail: "That name is taken."},
+		ErrorStatus{Err: errBroken, Status: http.StatusBadGateway, Detail: "leaks"},
+	)
+	tests := []struct {
+		name       string
+		give       error
+		wantStatus int
+		wantDetail string
+	}{
+		{name: "table sentinel", give: fmt.Errorf("get thing 7: %w", errMissing), wantStatus: http.StatusNotFound, wantDetail: "thing not found"},
+		{name: "table detail", give: errTaken, wantStatus: http.StatusConflict, wantDetail: "That name is taken."},
+		{name: "table 5xx hides detail", give: errBroken, wantStatus: http.StatusBadGateway, wantDetail: internalDetail},
+		{name: "request error", give: &RequestError{Status: http.StatusBadRequest, Detail: "limit too large"}, wantStatus: http.StatusBadRequest, wantDetail: "limit too large"},
+		{name: "validation", give: fmt.Errorf("create: %w", &ValidationError{Fields: map[string]string{"a": "b"}}), wantStatus: http.StatusUnprocessableEntity, wantDetail: "The request has invalid fields."},
+		{name: "unknown", give: errors.New("db password=hunter2"), wantStatus: http.StatusInternalServerError, wantDetail: internalDetail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/things/7", nil)
+			got := p.Problem(r, tt.give)
+			if got.Status != tt.wantStatus || got.Detail != tt.wantDetail {
+				t.Errorf("Problem() = %d %q, want %d %q", got.Status, got.Detail, tt.wantStatus, tt.wantDetail)
+			}
+			if got.Instance != "/things/7" || got.Type != "about:blank" || got.Title != http.StatusText(tt.wantStatus) {
+				t.Errorf("Problem() = %+v", got)
+			}
+			if s := p.Status(r, tt.give); s != tt.wantStatus {
+				t.Errorf("Status() = %d, want %d", s, tt.wantStatus)
+			}
+		})
+	}
+}
+
+func TestProblemsErrorLogsOnceAndHidesInternals(t *testing.T) {
+	t.Parallel()
+	log, buf := newTestLogger(slog.LevelInfo)
+	p := NewProblems(log)
+	const secret = "s3cret-connection-string"
+	w := httptest.NewRecorder()
+	r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/x", nil)
+	r = r.WithContext(WithRequestID(r.Context(), "req-1"))
+	p.Error(w, r, fmt.Errorf("query: %w", errors.New(secret)))
+
+	if w.Code != http.StatusInternalServerError {
+		t.Fatalf("status = %d", w.Code)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if strings.Contains(w.Body.String(), secret) {
+		t.Errorf("body leaks the internal error: %s", w.Body)
+	}
+	var got Problem
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatalf("body is not JSON: %v", err)
+	}
+	if got.RequestID != "req-1" {
+		t.Errorf("request_id = %q", got.RequestID)
+	}
+	if n := strings.Count(buf.String(), secret); n != 1 {
+		t.Errorf("secret logged %d times, want 1:\n%s", n, buf)
+	}
+}
+
+func TestProblemsErrorClientErrorsLogAtDebug(t *testing.T) {
+	t.Parallel()
+	log, buf := newTestLogger(slog.LevelInfo)
+	p := NewProblems(log, ErrorStatus{Err: errMissing, Status: http.StatusNotFound})
+	w := httptest.NewRecorder()
+	p.Error(w, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/x", nil), errMissing)
+	if w.Code != http.StatusNotFound {
+		t.Fatalf("status = %d", w.Code)
+	}
+	if buf.String() != "" {
+		t.Errorf("4xx logged at info: %s", buf)
+	}
+}
