@@ -30,20 +30,26 @@ fn first_case_inputs(bp: &gogen::blueprint::Blueprint) -> AnswerInputs {
                 .collect()
         })
         .unwrap_or_default();
-    AnswerInputs { sets, file: None }
+    AnswerInputs {
+        sets,
+        ..AnswerInputs::default()
+    }
 }
 
 fn bench_blueprints(c: &mut Criterion) {
     let mut references: Vec<String> = gogen::blueprint::built_in_names();
     references.push(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/blueprints/hello").to_string());
     for reference in references {
-        let (bp, renderer) = generate::load(&reference).expect("blueprint loads");
+        let (bp, renderer) =
+            generate::load(&generate::Context::default(), &reference).expect("blueprint loads");
         let inputs = first_case_inputs(&bp);
         let resolver = Resolver {
             manifest: &bp.manifest,
             renderer: &renderer,
         };
-        let answers = resolver.resolve(&inputs, None).expect("test case answers resolve");
+        let answers = resolver
+            .resolve(&inputs, None)
+            .expect("test case answers resolve");
         let label = format!("plan+render/{}", bp.name());
         c.bench_function(&label, |b| {
             b.iter(|| {
@@ -53,14 +59,20 @@ fn bench_blueprints(c: &mut Criterion) {
         });
         c.bench_function(&format!("load+plan+render/{}", bp.name()), |b| {
             b.iter(|| {
-                let (bp, renderer) = generate::load(black_box(&reference)).unwrap();
+                let (bp, renderer) =
+                    generate::load(&generate::Context::default(), black_box(&reference)).unwrap();
                 let answers = Resolver {
                     manifest: &bp.manifest,
                     renderer: &renderer,
                 }
                 .resolve(&inputs, None)
                 .unwrap();
-                black_box(gogen::plan::plan(&bp, &renderer, &answers).unwrap().files.len())
+                black_box(
+                    gogen::plan::plan(&bp, &renderer, &answers)
+                        .unwrap()
+                        .files
+                        .len(),
+                )
             })
         });
     }

@@ -69,10 +69,16 @@ impl AnswerValue {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Origin {
+    /// The blueprint's default.
     Default,
+    /// A default from the org config.
+    Config,
+    Preset,
     File,
     Flag,
     Prompt,
+    /// Locked by the org config.
+    Locked,
     /// The question's `when` was false, so it holds its zero value.
     Skipped,
 }
@@ -81,6 +87,9 @@ impl Origin {
     pub fn as_str(self) -> &'static str {
         match self {
             Origin::Default => "default",
+            Origin::Config => "config",
+            Origin::Preset => "preset",
+            Origin::Locked => "locked",
             Origin::File => "file",
             Origin::Flag => "flag",
             Origin::Prompt => "prompt",
@@ -133,7 +142,7 @@ pub enum FileValue {
 }
 
 impl FileValue {
-    fn from_toml(v: &toml::Value) -> Self {
+    pub fn from_toml(v: &toml::Value) -> Self {
         match v {
             toml::Value::Boolean(b) => FileValue::Bool(*b),
             toml::Value::Integer(i) => FileValue::Int(*i),
@@ -223,12 +232,14 @@ pub trait Prompter {
     ) -> Result<AnswerValue>;
 }
 
-/// Everything the user supplied, before resolution.
+/// Everything the user and the org supplied, before resolution.
 #[derive(Debug, Clone, Default)]
 pub struct AnswerInputs {
     /// `--set key=value`, in command-line order; a later one for the same key wins.
     pub sets: Vec<(String, String)>,
     pub file: Option<AnswersFile>,
+    pub preset: Option<crate::config::Preset>,
+    pub org: crate::config::OrgConfig,
 }
 
 /// Splits `key=value` on the first `=`.
@@ -287,11 +298,20 @@ impl Resolver<'_> {
                     &ctx,
                 )?;
                 if !applies {
-                    if given_set.is_some() || given_file.is_some() {
+                    let in_preset = inputs
+                        .preset
+                        .as_ref()
+                        .filter(|p| p.answers.contains_key(&q.key));
+                    if given_set.is_some() || given_file.is_some() || in_preset.is_some() {
                         let origin = if given_set.is_some() {
                             "--set".to_string()
-                        } else {
+                        } else if given_file.is_some() {
                             display_file(inputs)
+                        } else {
+                            format!(
+                                "preset `{}`",
+                                in_preset.map(|p| p.name.as_str()).unwrap_or("")
+                            )
                         };
                         return Err(Error::AnswerNotApplicable {
                             key: q.key.clone(),
@@ -307,19 +327,42 @@ impl Resolver<'_> {
                     continue;
                 }
             }
-            let (value, origin) = if let Some(text) = given_set {
+            let given_preset = inputs
+                .preset
+                .as_ref()
+                .and_then(|p| p.answers.get(&q.key).map(|v| (p, v)));
+            let (value, origin) = if let Some(locked) = inputs.org.locked.get(&q.key) {
+                let value = from_file(q, locked, &inputs.org.display_path())?;
+                self.refuse_changes_to_locked(
+                    q,
+                    &value,
+                    inputs,
+                    given_set,
+                    given_file,
+                    given_preset,
+                )?;
+                (value, Origin::Locked)
+            } else if let Some(text) = given_set {
                 (parse_text(q, text)?, Origin::Flag)
             } else if let Some(fv) = given_file {
                 (from_file(q, fv, &display_file(inputs))?, Origin::File)
+            } else if let Some((preset, fv)) = given_preset {
+                (
+                    from_file(q, fv, &format!("preset `{}`", preset.name))?,
+                    Origin::Preset,
+                )
             } else {
-                let default = self.default_for(q, &ctx)?;
+                let (default, default_origin) = match inputs.org.defaults.get(&q.key) {
+                    Some(fv) => (Some(self.org_default(q, fv, &ctx, inputs)?), Origin::Config),
+                    None => (self.default_for(q, &ctx)?, Origin::Default),
+                };
                 match prompter.as_deref_mut() {
                     Some(p) => {
                         let check = |v: &AnswerValue| check_value(q, v);
                         (p.ask(q, default.as_ref(), &check)?, Origin::Prompt)
                     }
                     None => match default {
-                        Some(d) => (d, Origin::Default),
+                        Some(d) => (d, default_origin),
                         None => {
                             missing.push(MissingAnswer {
                                 key: q.key.clone(),
@@ -336,6 +379,13 @@ impl Resolver<'_> {
                         "the default was derived from earlier answers; pass --set {}=<value>",
                         q.key
                     ),
+                    Origin::Config | Origin::Locked => format!(
+                        "the value comes from the org config {}",
+                        inputs.org.display_path()
+                    ),
+                    Origin::Preset => {
+                        "the value comes from the preset; pass --set to override it".to_string()
+                    }
                     _ => hint_for(q),
                 };
                 return Err(Error::InvalidAnswer {
@@ -372,6 +422,58 @@ impl Resolver<'_> {
         keys.any(|k| read.iter().any(|r| r == k))
     }
 
+    /// A locked value may be repeated but never changed, by any source.
+    fn refuse_changes_to_locked(
+        &self,
+        q: &Question,
+        locked: &AnswerValue,
+        inputs: &AnswerInputs,
+        given_set: Option<&str>,
+        given_file: Option<&FileValue>,
+        given_preset: Option<(&crate::config::Preset, &FileValue)>,
+    ) -> Result<()> {
+        let refuse = |origin: String| Error::Locked {
+            key: q.key.clone(),
+            value: serde_json::to_string(locked).unwrap_or_default(),
+            by: inputs.org.display_path(),
+            origin,
+        };
+        if let Some(text) = given_set
+            && parse_text(q, text).ok().as_ref() != Some(locked)
+        {
+            return Err(refuse("--set".into()));
+        }
+        if let Some(fv) = given_file
+            && from_file(q, fv, "").ok().as_ref() != Some(locked)
+        {
+            return Err(refuse(display_file(inputs)));
+        }
+        if let Some((preset, fv)) = given_preset
+            && from_file(q, fv, "").ok().as_ref() != Some(locked)
+        {
+            return Err(refuse(format!("preset `{}`", preset.name)));
+        }
+        Ok(())
+    }
+
+    fn org_default(
+        &self,
+        q: &Question,
+        value: &FileValue,
+        ctx: &Context,
+        inputs: &AnswerInputs,
+    ) -> Result<AnswerValue> {
+        let value = from_file(q, value, &inputs.org.display_path())?;
+        match value {
+            AnswerValue::Str(template) => Ok(AnswerValue::Str(self.renderer.render_str(
+                &format!("org default of `{}`", q.key),
+                &template,
+                ctx,
+            )?)),
+            other => Ok(other),
+        }
+    }
+
     fn reject_unknown_keys(&self, inputs: &AnswerInputs) -> Result<()> {
         let known = || self.manifest.questions.iter().map(|q| q.key.as_str());
         let unknown = |key: &str, origin: String| Error::UnknownAnswerKey {
@@ -388,6 +490,13 @@ impl Resolver<'_> {
             for key in file.values.keys() {
                 if self.manifest.question(key).is_none() {
                     return Err(unknown(key, file.path.display().to_string()));
+                }
+            }
+        }
+        if let Some(preset) = &inputs.preset {
+            for key in preset.answers.keys() {
+                if self.manifest.question(key).is_none() {
+                    return Err(unknown(key, format!("preset `{}`", preset.name)));
                 }
             }
         }

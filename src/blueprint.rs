@@ -70,6 +70,14 @@ pub enum Origin {
         given: String,
         root: PathBuf,
     },
+    /// A folder found by name in the blueprint search path.
+    SearchPath {
+        dir: PathBuf,
+    },
+    /// A git repository, recorded as `URL#COMMIT[:SUBDIR]`.
+    Git {
+        pinned: String,
+    },
 }
 
 impl Origin {
@@ -77,6 +85,18 @@ impl Origin {
         match self {
             Origin::BuiltIn => "built-in",
             Origin::Folder { .. } => "folder",
+            Origin::SearchPath { .. } => "search-path",
+            Origin::Git { .. } => "git",
+        }
+    }
+
+    /// What the lock file and `--json` record as the source.
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::BuiltIn => "built-in".into(),
+            Origin::Folder { given, .. } => given.clone(),
+            Origin::SearchPath { dir } => format!("search-path:{}", dir.display()),
+            Origin::Git { pinned } => pinned.clone(),
         }
     }
 
@@ -104,8 +124,9 @@ impl Blueprint {
     /// A reference that names it: the blueprint name, or the folder as given.
     pub fn reference(&self) -> &str {
         match &self.origin {
-            Origin::BuiltIn => &self.manifest.name,
+            Origin::BuiltIn | Origin::SearchPath { .. } => &self.manifest.name,
             Origin::Folder { given, .. } => given,
+            Origin::Git { pinned } => pinned,
         }
     }
 
@@ -215,7 +236,11 @@ pub fn load_built_in(name: &str) -> Result<Blueprint> {
 }
 
 pub fn unknown_blueprint(name: &str) -> Error {
-    let suggestion = closest(name, built_in_names().iter().map(String::as_str));
+    unknown_among(name, &built_in_names())
+}
+
+fn unknown_among(name: &str, names: &[String]) -> Error {
+    let suggestion = closest(name, names.iter().map(String::as_str));
     Error::UnknownBlueprint {
         name: name.to_string(),
         suggestion,
@@ -363,13 +388,99 @@ fn finish(manifest: Manifest, origin: Origin, files: FileTree) -> Result<Bluepri
     })
 }
 
-/// Resolves a blueprint reference: a built-in name, or a path to a folder.
-pub fn resolve(reference: &str) -> Result<Blueprint> {
-    if looks_like_path(reference) {
-        load_folder(reference)
-    } else {
-        load_built_in(reference)
+/// Where blueprints are looked for beyond the built-in ones.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// Folders whose sub-folders are blueprints (`GOGEN_BLUEPRINT_PATH`, then the org config).
+    pub search_path: Vec<PathBuf>,
+    /// When non-empty, git sources must start with one of these.
+    pub allowed_git_prefixes: Vec<String>,
+}
+
+/// A blueprint found in the search path.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub name: String,
+    pub dir: PathBuf,
+}
+
+impl Sources {
+    /// Blueprints in the search path, first folder first; a name already built in, or
+    /// found earlier, is shadowed and not listed again.
+    pub fn search(&self) -> Vec<Found> {
+        let mut found: Vec<Found> = Vec::new();
+        let built_in = built_in_names();
+        for dir in &self.search_path {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            let mut names: Vec<(String, PathBuf)> = entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().join(MANIFEST_FILE).is_file())
+                .filter_map(|e| Some((e.file_name().to_str()?.to_string(), e.path())))
+                .collect();
+            names.sort();
+            for (name, path) in names {
+                let taken = built_in.contains(&name) || found.iter().any(|f| f.name == name);
+                if !taken && !name.starts_with(['.', '_']) {
+                    found.push(Found { name, dir: path });
+                }
+            }
+        }
+        found
     }
+
+    /// Resolves a reference: a git URL, a folder path, a built-in name, or a name in the
+    /// search path, in that order.
+    pub fn resolve(&self, reference: &str) -> Result<Blueprint> {
+        if crate::gitsource::is_git_reference(reference) {
+            return self.load_git(reference);
+        }
+        if looks_like_path(reference) {
+            return load_folder(reference);
+        }
+        if built_in_names().iter().any(|n| n == reference) {
+            return load_built_in(reference);
+        }
+        let found = self.search();
+        if let Some(f) = found.iter().find(|f| f.name == reference) {
+            let mut bp = load_folder(&f.dir.display().to_string())?;
+            bp.origin = Origin::SearchPath { dir: f.dir.clone() };
+            return Ok(bp);
+        }
+        let mut names = built_in_names();
+        names.extend(found.into_iter().map(|f| f.name));
+        Err(unknown_among(reference, &names))
+    }
+
+    fn load_git(&self, reference: &str) -> Result<Blueprint> {
+        let spec = crate::gitsource::parse(reference)?;
+        if !crate::gitsource::is_allowed(&spec.url, &self.allowed_git_prefixes) {
+            return Err(Error::Usage(format!(
+                "git blueprint source {reference:?} is not under an allowed prefix ({})",
+                self.allowed_git_prefixes.join(", ")
+            )));
+        }
+        let checkout = crate::gitsource::fetch(&spec)?;
+        let dir = checkout.blueprint_dir(&spec);
+        let mut bp = load_folder(&dir.display().to_string()).map_err(|e| match e {
+            Error::Blueprint { message, .. } => Error::Blueprint {
+                blueprint: reference.to_string(),
+                message,
+            },
+            other => other,
+        })?;
+        let subdir = spec.subdir.map(|s| format!(":{s}")).unwrap_or_default();
+        bp.origin = Origin::Git {
+            pinned: format!("{}#{}{subdir}", spec.url, checkout.commit),
+        };
+        Ok(bp)
+    }
+}
+
+/// Resolves a reference with no search path: a built-in name, or a path to a folder.
+pub fn resolve(reference: &str) -> Result<Blueprint> {
+    Sources::default().resolve(reference)
 }
 
 /// A built-in-like blueprint from a manifest and template files, for unit tests.

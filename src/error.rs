@@ -125,6 +125,18 @@ pub enum Error {
 
     #[error("{0}")]
     Usage(String),
+
+    #[error("org config {}: {message}", .path.display())]
+    Config { path: PathBuf, message: String },
+
+    #[error("answer `{key}` is locked to {value} by {by}; {origin} cannot change it")]
+    #[diagnostic(help("locked values come from the org config; ask its owners to change it"))]
+    Locked {
+        key: String,
+        value: String,
+        by: String,
+        origin: String,
+    },
 }
 
 impl Error {
@@ -138,7 +150,9 @@ impl Error {
             | Error::MissingAnswers { .. }
             | Error::AnswersFile { .. }
             | Error::BadSet { .. }
-            | Error::Usage(_) => exit::USAGE,
+            | Error::Usage(_)
+            | Error::Config { .. }
+            | Error::Locked { .. } => exit::USAGE,
             Error::Blueprint { .. }
             | Error::Manifest { .. }
             | Error::Template(_)

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::answers::{AnswerInputs, Answers, Prompter, Resolver, check_value, parse_text};
-use crate::blueprint::{self, Blueprint};
+use crate::blueprint::{self, Blueprint, Sources};
+use crate::config::OrgConfig;
 use crate::error::{Error, Result};
 use crate::manifest::{Manifest, Question};
 use crate::plan::{self, Plan};
@@ -16,6 +17,33 @@ use crate::{lockfile, write};
 
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
+/// What gogen knows about its surroundings: the org config and where blueprints live.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub org: OrgConfig,
+    pub sources: Sources,
+}
+
+impl Context {
+    /// Reads `GOGEN_CONFIG`/`XDG_CONFIG_HOME`/`HOME` and `GOGEN_BLUEPRINT_PATH`.
+    pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let org = OrgConfig::load(get)?;
+        let mut search_path: Vec<PathBuf> = get("GOGEN_BLUEPRINT_PATH")
+            .map(|v| {
+                std::env::split_paths(&v)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        search_path.extend(org.blueprint_path.iter().cloned());
+        let sources = Sources {
+            search_path,
+            allowed_git_prefixes: org.allowed_git_prefixes.clone(),
+        };
+        Ok(Context { org, sources })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewRequest {
     /// A built-in blueprint name or a path to a blueprint folder.
@@ -23,6 +51,8 @@ pub struct NewRequest {
     /// Where to generate; defaults to `./<project_name>`.
     pub target: Option<PathBuf>,
     pub inputs: AnswerInputs,
+    /// A preset from the org config.
+    pub preset: Option<String>,
     pub dry_run: bool,
     pub force: bool,
     pub post: PostStepOptions,
@@ -42,10 +72,7 @@ impl BlueprintSummary {
             name: bp.name().to_string(),
             version: bp.manifest.version.clone(),
             description: bp.manifest.description.clone(),
-            source: match &bp.origin {
-                blueprint::Origin::BuiltIn => "built-in".into(),
-                blueprint::Origin::Folder { given, .. } => given.clone(),
-            },
+            source: bp.origin.describe(),
         }
     }
 }
@@ -68,8 +95,8 @@ pub struct Outcome {
 
 /// Loads a blueprint and checks what the manifest checks could not: expressions compile,
 /// read only earlier answers, and defaults pass their own rules.
-pub fn load(reference: &str) -> Result<(Blueprint, Renderer)> {
-    let bp = blueprint::resolve(reference)?;
+pub fn load(ctx: &Context, reference: &str) -> Result<(Blueprint, Renderer)> {
+    let bp = ctx.sources.resolve(reference)?;
     let renderer = Renderer::new(&bp);
     check_expressions(&bp.manifest, &renderer, reference)?;
     Ok((bp, renderer))
@@ -130,13 +157,22 @@ fn toml_text(v: &toml::Value) -> String {
     }
 }
 
-pub fn new_project(req: &NewRequest, prompter: Option<&mut dyn Prompter>) -> Result<Outcome> {
-    let (bp, renderer) = load(&req.blueprint)?;
+pub fn new_project(
+    ctx: &Context,
+    req: &NewRequest,
+    prompter: Option<&mut dyn Prompter>,
+) -> Result<Outcome> {
+    let (bp, renderer) = load(ctx, &req.blueprint)?;
     let resolver = Resolver {
         manifest: &bp.manifest,
         renderer: &renderer,
     };
-    let answers = resolver.resolve(&req.inputs, prompter)?;
+    let mut inputs = req.inputs.clone();
+    inputs.org = ctx.org.clone();
+    if let Some(name) = &req.preset {
+        inputs.preset = Some(ctx.org.preset(name, bp.name())?.clone());
+    }
+    let answers = resolver.resolve(&inputs, prompter)?;
     let target = match &req.target {
         Some(t) => t.clone(),
         None => default_target(&bp, &answers)?,
@@ -263,8 +299,8 @@ impl QuestionInfo {
     }
 }
 
-pub fn info(reference: &str) -> Result<Info> {
-    let (bp, renderer) = load(reference)?;
+pub fn info(ctx: &Context, reference: &str) -> Result<Info> {
+    let (bp, renderer) = load(ctx, reference)?;
     let case = bp.manifest.tests.first();
     let inputs = AnswerInputs {
         sets: case
@@ -275,7 +311,7 @@ pub fn info(reference: &str) -> Result<Info> {
                     .collect()
             })
             .unwrap_or_default(),
-        file: None,
+        ..AnswerInputs::default()
     };
     let resolver = Resolver {
         manifest: &bp.manifest,
@@ -305,10 +341,28 @@ pub fn info(reference: &str) -> Result<Info> {
     })
 }
 
-/// Every built-in blueprint, for `gogen list`.
-pub fn list() -> Result<Vec<BlueprintSummary>> {
-    blueprint::built_in_names()
+/// Every built-in blueprint, then those in the search path (marked by source), for `gogen list`.
+pub fn list(ctx: &Context) -> Result<Vec<BlueprintSummary>> {
+    let mut out: Vec<BlueprintSummary> = blueprint::built_in_names()
         .iter()
         .map(|name| blueprint::load_built_in(name).map(|bp| BlueprintSummary::of(&bp)))
-        .collect()
+        .collect::<Result<_>>()?;
+    for found in ctx.sources.search() {
+        let summary = match blueprint::load_folder(&found.dir.display().to_string()) {
+            Ok(mut bp) => {
+                bp.origin = blueprint::Origin::SearchPath {
+                    dir: found.dir.clone(),
+                };
+                BlueprintSummary::of(&bp)
+            }
+            Err(e) => BlueprintSummary {
+                name: found.name.clone(),
+                version: "?".into(),
+                description: format!("(cannot be loaded: {e})"),
+                source: format!("search-path:{}", found.dir.display()),
+            },
+        };
+        out.push(summary);
+    }
+    Ok(out)
 }

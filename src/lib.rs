@@ -6,8 +6,10 @@
 pub mod answers;
 pub mod blueprint;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod generate;
+pub mod gitsource;
 pub mod golang;
 pub mod lockfile;
 pub mod manifest;

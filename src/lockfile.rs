@@ -36,10 +36,7 @@ pub struct LockedBlueprint {
 
 impl LockFile {
     pub fn new(blueprint: &Blueprint, answers: &Answers, plan: &Plan) -> Self {
-        let source = match &blueprint.origin {
-            crate::blueprint::Origin::BuiltIn => "built-in".to_string(),
-            crate::blueprint::Origin::Folder { given, .. } => given.clone(),
-        };
+        let source = blueprint.origin.describe();
         LockFile {
             schema: LOCK_SCHEMA,
             gogen_version: env!("CARGO_PKG_VERSION").to_string(),

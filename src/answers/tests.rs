@@ -62,7 +62,7 @@ fn sets(pairs: &[(&str, &str)]) -> AnswerInputs {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        file: None,
+        ..AnswerInputs::default()
     }
 }
 
@@ -318,8 +318,8 @@ fn json_answer_files_work_like_toml() {
     )
     .unwrap();
     let a = resolve(&AnswerInputs {
-        sets: vec![],
         file: Some(file),
+        ..AnswerInputs::default()
     })
     .unwrap();
     assert_eq!(a.get("docker"), Some(&AnswerValue::Bool(false)));
@@ -330,8 +330,8 @@ fn json_answer_files_work_like_toml() {
     for bad in ["[1, 2]", "{", "{\"module\": null}"] {
         let parsed = AnswersFile::parse(Path::new("a.json"), bad, true).and_then(|f| {
             resolve(&AnswerInputs {
-                sets: vec![],
                 file: Some(f),
+                ..AnswerInputs::default()
             })
         });
         assert!(parsed.is_err(), "{bad}");
@@ -395,4 +395,96 @@ fn prompts_ask_only_what_is_missing_and_reask_on_invalid_input() {
         p.asked,
         vec!["module", "project_name", "pool", "docker", "extras", "slug"]
     );
+}
+
+fn org(text: &str) -> crate::config::OrgConfig {
+    crate::config::OrgConfig::parse(Path::new("/etc/gogen/config.toml"), text).unwrap()
+}
+
+#[test]
+fn org_defaults_presets_and_locks_take_their_places() {
+    let mut inputs = sets(&[("module", "example.com/x")]);
+    inputs.org = org(r#"
+[defaults]
+db = "postgres"
+slug = "{{ project_name }}api"
+unrelated_key = "ignored: other blueprints ask it"
+[locked]
+docker = false
+[presets.prod]
+answers = { pool = 32, slug = "prodapi" }
+"#);
+    let a = resolve(&inputs).unwrap();
+    let origin = |k: &str| a.items.iter().find(|i| i.key == k).unwrap().origin;
+    assert_eq!(a.get("db"), Some(&AnswerValue::Str("postgres".into())));
+    assert_eq!(origin("db"), Origin::Config);
+    assert_eq!(a.get("slug"), Some(&AnswerValue::Str("xapi".into())));
+    assert_eq!(a.get("docker"), Some(&AnswerValue::Bool(false)));
+    assert_eq!(origin("docker"), Origin::Locked);
+
+    inputs.preset = Some(inputs.org.presets["prod"].clone());
+    let a = resolve(&inputs).unwrap();
+    assert_eq!(a.get("pool"), Some(&AnswerValue::Int(32)));
+    assert_eq!(a.get("slug"), Some(&AnswerValue::Str("prodapi".into())));
+    let origin = |k: &str| a.items.iter().find(|i| i.key == k).unwrap().origin;
+    assert_eq!(origin("pool"), Origin::Preset);
+
+    // A flag beats the preset; the preset beats the org default.
+    inputs.sets.push(("slug".into(), "flagapi".into()));
+    let a = resolve(&inputs).unwrap();
+    assert_eq!(a.get("slug"), Some(&AnswerValue::Str("flagapi".into())));
+}
+
+#[test]
+fn locked_values_cannot_be_changed_by_any_source() {
+    let base = || {
+        let mut inputs = sets(&[("module", "example.com/x")]);
+        inputs.org = org("[locked]\ndocker = false\n[presets.p]\nanswers = { docker = true }\n");
+        inputs
+    };
+    let mut by_flag = base();
+    by_flag.sets.push(("docker".into(), "true".into()));
+    let mut by_file = with_file(base(), "docker = true");
+    by_file.sets.clear();
+    by_file.sets.push(("module".into(), "example.com/x".into()));
+    let mut by_preset = base();
+    by_preset.preset = Some(by_preset.org.presets["p"].clone());
+    for (inputs, want_origin) in [
+        (by_flag, "--set"),
+        (by_file, "answers.toml"),
+        (by_preset, "preset `p`"),
+    ] {
+        match resolve(&inputs).unwrap_err() {
+            Error::Locked {
+                key, by, origin, ..
+            } => {
+                assert_eq!(key, "docker");
+                assert_eq!(by, "/etc/gogen/config.toml");
+                assert_eq!(origin, want_origin);
+            }
+            other => panic!("{other}"),
+        }
+    }
+    // Repeating the locked value is fine.
+    let mut same = base();
+    same.sets.push(("docker".into(), "false".into()));
+    assert!(resolve(&same).is_ok());
+}
+
+#[test]
+fn a_preset_naming_an_unknown_key_is_an_error() {
+    let mut inputs = sets(&[("module", "example.com/x")]);
+    inputs.org = org("[presets.p]\nanswers = { dokcer = true }\n");
+    inputs.preset = Some(inputs.org.presets["p"].clone());
+    match resolve(&inputs).unwrap_err() {
+        Error::UnknownAnswerKey {
+            key,
+            origin,
+            suggestion,
+        } => {
+            assert_eq!((key.as_str(), origin.as_str()), ("dokcer", "preset `p`"));
+            assert_eq!(suggestion.as_deref(), Some("docker"));
+        }
+        other => panic!("{other}"),
+    }
 }

@@ -42,7 +42,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct NewArgs {
-    /// A built-in blueprint name (see `gogen list`) or a path to a blueprint folder
+    /// A blueprint: a built-in or search-path name (see `gogen list`), a folder path, or a
+    /// git source URL[#REF][:SUBDIR]
     pub blueprint: String,
 
     /// Folder to create; must not exist or be empty [default: ./<project_name>]
@@ -56,6 +57,10 @@ pub struct NewArgs {
     /// Read answers from a TOML or JSON file
     #[arg(short = 'a', long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
+
+    /// Apply a named preset from the org config (under --answers and --set)
+    #[arg(short = 'p', long, value_name = "NAME")]
+    pub preset: Option<String>,
 
     /// Never prompt; fail listing every missing answer (also without a terminal or with CI set)
     #[arg(long, env = "GOGEN_NO_INPUT")]

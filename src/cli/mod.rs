@@ -14,7 +14,7 @@ use args::{Command, InfoArgs, ListArgs, NewArgs};
 
 use crate::answers::{AnswerInputs, AnswersFile, parse_set};
 use crate::error::{Error, Result, exit};
-use crate::generate::{self, NewRequest};
+use crate::generate::{self, Context, NewRequest};
 use crate::poststep::PostStepOptions;
 use crate::terminal::{TerminalPrompter, can_prompt};
 
@@ -69,10 +69,11 @@ fn report(e: Error, json: bool) -> ExitCode {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    let ctx = || Context::from_env(&|k| std::env::var(k).ok());
     match cli.command {
-        Command::New(a) => new(a),
-        Command::List(a) => list(a),
-        Command::Info(a) => info(a),
+        Command::New(a) => new(&ctx()?, a),
+        Command::List(a) => list(&ctx()?, a),
+        Command::Info(a) => info(&ctx()?, a),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "gogen", &mut std::io::stdout());
@@ -88,7 +89,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn new(a: NewArgs) -> Result<ExitCode> {
+fn new(ctx: &Context, a: NewArgs) -> Result<ExitCode> {
     let sets = a
         .set
         .iter()
@@ -98,7 +99,12 @@ fn new(a: NewArgs) -> Result<ExitCode> {
     let request = NewRequest {
         blueprint: a.blueprint.clone(),
         target: a.dir.clone(),
-        inputs: AnswerInputs { sets, file },
+        inputs: AnswerInputs {
+            sets,
+            file,
+            ..AnswerInputs::default()
+        },
+        preset: a.preset.clone(),
         dry_run: a.dry_run,
         force: a.force,
         post: PostStepOptions {
@@ -109,6 +115,7 @@ fn new(a: NewArgs) -> Result<ExitCode> {
     let interactive = can_prompt(a.no_input);
     let mut prompter = TerminalPrompter::new();
     let outcome = generate::new_project(
+        ctx,
         &request,
         if interactive {
             Some(&mut prompter)
@@ -136,8 +143,8 @@ fn new(a: NewArgs) -> Result<ExitCode> {
     }
 }
 
-fn list(a: ListArgs) -> Result<ExitCode> {
-    let blueprints = generate::list()?;
+fn list(ctx: &Context, a: ListArgs) -> Result<ExitCode> {
+    let blueprints = generate::list(ctx)?;
     let mut out = std::io::stdout().lock();
     if a.json {
         let doc = serde_json::json!({
@@ -151,8 +158,8 @@ fn list(a: ListArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn info(a: InfoArgs) -> Result<ExitCode> {
-    let info = generate::info(&a.blueprint)?;
+fn info(ctx: &Context, a: InfoArgs) -> Result<ExitCode> {
+    let info = generate::info(ctx, &a.blueprint)?;
     let mut out = std::io::stdout().lock();
     if a.json {
         output::info_json(&mut out, &info)?;

@@ -30,7 +30,12 @@ pub fn gogen(home: &Path) -> Command {
         )
         .unwrap();
     }
+    // No org config or search path from the machine leaks into a test.
+    let no_config = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-config");
     cmd.env("NO_COLOR", "1")
+        .env("XDG_CONFIG_HOME", no_config)
+        .env_remove("GOGEN_CONFIG")
+        .env_remove("GOGEN_BLUEPRINT_PATH")
         .env("GIT_CONFIG_GLOBAL", &gitconfig)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env_remove("GOGEN_NO_INPUT")
