@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod plan;
 pub mod poststep;
 pub mod render;
+pub mod schema;
 pub mod signals;
 pub mod terminal;
 pub mod write;

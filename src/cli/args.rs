@@ -96,11 +96,14 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// A built-in blueprint name or a path to a blueprint folder
+    /// A blueprint name, folder path or git source
     pub blueprint: String,
     /// Print JSON
     #[arg(long)]
     pub json: bool,
+    /// Print a JSON Schema (2020-12) of the answers, for forms and answers-file checks
+    #[arg(long, conflicts_with = "json")]
+    pub schema: bool,
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ fn wants_json(command: &Command) -> bool {
     match command {
         Command::New(a) => a.json,
         Command::List(a) => a.json,
-        Command::Info(a) => a.json,
+        Command::Info(a) => a.json || a.schema,
         _ => false,
     }
 }
@@ -159,8 +159,13 @@ fn list(ctx: &Context, a: ListArgs) -> Result<ExitCode> {
 }
 
 fn info(ctx: &Context, a: InfoArgs) -> Result<ExitCode> {
-    let info = generate::info(ctx, &a.blueprint)?;
     let mut out = std::io::stdout().lock();
+    if a.schema {
+        let (bp, _) = generate::load(ctx, &a.blueprint)?;
+        output::write_json(&mut out, &crate::schema::answers_schema(&bp.manifest))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let info = generate::info(ctx, &a.blueprint)?;
     if a.json {
         output::info_json(&mut out, &info)?;
     } else {

@@ -4,5 +4,6 @@ mod cli;
 mod go_harness;
 mod pty;
 mod safety;
+mod schema;
 mod snapshots;
 mod util;
