@@ -84,6 +84,22 @@ impl Renderer {
         })
     }
 
+    /// Variables a template source reads (excluding what it defines itself), for lint.
+    /// Fails with the syntax error if the source does not parse.
+    pub fn variables_in(
+        &self,
+        source: &str,
+        syntax: Syntax,
+    ) -> std::result::Result<Vec<String>, String> {
+        let env = self.env(syntax);
+        let template = env
+            .template_from_str(source)
+            .map_err(|e| TemplateDiag::from_minijinja(&e, "template").message)?;
+        let mut vars: Vec<String> = template.undeclared_variables(false).into_iter().collect();
+        vars.sort();
+        Ok(vars)
+    }
+
     /// Variables an expression reads, for manifest checks.
     pub fn expression_variables(&self, expr: &str) -> std::result::Result<Vec<String>, String> {
         let compiled = self

@@ -30,6 +30,9 @@ pub enum Command {
     List(ListArgs),
     /// Show a blueprint's questions and the files it writes with default answers
     Info(InfoArgs),
+    /// Work on blueprints: lint one, or start a new one
+    #[command(subcommand)]
+    Blueprint(BlueprintCommand),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -85,6 +88,36 @@ pub struct NewArgs {
     /// Run `go mod download` in the new project (needs the network)
     #[arg(long)]
     pub go_mod_download: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlueprintCommand {
+    /// Check a blueprint: manifest, templates, variables, file rules, and a render of every
+    /// test case plus a pairwise cover of its choices (exit 1 on errors)
+    Lint(LintArgs),
+    /// Start a new blueprint folder that passes `gogen blueprint lint`
+    New(BlueprintNewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// A blueprint name, folder path or git source
+    pub blueprint: String,
+    /// Also run gofmt, vet, build, race tests, tidy and golangci-lint on every rendering
+    #[arg(long)]
+    pub go: bool,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BlueprintNewArgs {
+    /// The folder to create (must not exist or be empty)
+    pub dir: PathBuf,
+    /// The blueprint name [default: the folder name]
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]

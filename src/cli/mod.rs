@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 pub use args::Cli;
-use args::{Command, InfoArgs, ListArgs, NewArgs};
+use args::{BlueprintCommand, BlueprintNewArgs, Command, InfoArgs, LintArgs, ListArgs, NewArgs};
 
 use crate::answers::{AnswerInputs, AnswersFile, parse_set};
 use crate::error::{Error, Result, exit};
@@ -51,6 +51,7 @@ fn wants_json(command: &Command) -> bool {
         Command::New(a) => a.json,
         Command::List(a) => a.json,
         Command::Info(a) => a.json || a.schema,
+        Command::Blueprint(BlueprintCommand::Lint(a)) => a.json,
         _ => false,
     }
 }
@@ -74,6 +75,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::New(a) => new(&ctx()?, a),
         Command::List(a) => list(&ctx()?, a),
         Command::Info(a) => info(&ctx()?, a),
+        Command::Blueprint(BlueprintCommand::Lint(a)) => lint(&ctx()?, a),
+        Command::Blueprint(BlueprintCommand::New(a)) => blueprint_new(a),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "gogen", &mut std::io::stdout());
@@ -171,5 +174,45 @@ fn info(ctx: &Context, a: InfoArgs) -> Result<ExitCode> {
     } else {
         output::info_text(&mut out, &info)?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn lint(ctx: &Context, a: LintArgs) -> Result<ExitCode> {
+    let options = crate::lint::LintOptions {
+        go: a.go,
+        postgres_url: std::env::var("GOGEN_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|s| !s.is_empty()),
+    };
+    let report = crate::lint::lint(ctx, &a.blueprint, &options)?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        let doc = serde_json::json!({
+            "schema_version": generate::JSON_SCHEMA_VERSION,
+            "blueprint": report.blueprint,
+            "errors": report.errors(),
+            "findings": report.findings,
+            "renderings": report.renderings,
+        });
+        output::write_json(&mut out, &doc)?;
+    } else {
+        output::lint_text(&mut out, &report)?;
+    }
+    Ok(if report.errors() > 0 {
+        ExitCode::from(exit::GENERATION_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn blueprint_new(a: BlueprintNewArgs) -> Result<ExitCode> {
+    let plan = crate::scaffold::new_blueprint(&a.dir, a.name.as_deref())?;
+    println!(
+        "Created blueprint {} ({} files). Next:\n  gogen blueprint lint {}\n  gogen new {} /tmp/try --set module=example.com/acme/try",
+        a.dir.display(),
+        plan.files.len(),
+        a.dir.display(),
+        a.dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -258,3 +258,24 @@ pub fn info_text(out: &mut impl Write, info: &Info) -> Result<()> {
     }
     Ok(())
 }
+
+pub fn lint_text(out: &mut impl Write, report: &crate::lint::Report) -> Result<()> {
+    for f in &report.findings {
+        let level = match f.severity {
+            crate::lint::Severity::Error => "error",
+            crate::lint::Severity::Warning => "warning",
+        };
+        writeln!(out, "{level}: {}: {}", f.at, f.message).map_err(io)?;
+    }
+    let ok = report.renderings.iter().filter(|r| r.ok).count();
+    writeln!(
+        out,
+        "{}: {} error(s), {} warning(s); {ok} of {} renderings ok",
+        report.blueprint,
+        report.errors(),
+        report.findings.len() - report.errors(),
+        report.renderings.len()
+    )
+    .map_err(io)?;
+    Ok(())
+}

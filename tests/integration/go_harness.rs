@@ -5,7 +5,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::util::*;
 
@@ -75,65 +74,6 @@ fn require_env_or_skip(var: &str, test: &str) -> Option<String> {
     }
 }
 
-/// A fresh, empty database on the test server for one case.
-fn fresh_database(server_url: &str, case: &str) -> String {
-    let name = format!(
-        "gogen_{}_{}",
-        case.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
-        std::process::id()
-    );
-    let run_sql = |sql: &str| {
-        let out = Command::new("psql")
-            .args([server_url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
-            .output()
-            .expect("psql must be installed to run the postgres cases");
-        assert!(
-            out.status.success(),
-            "psql {sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run_sql(&format!("DROP DATABASE IF EXISTS {name}"));
-    run_sql(&format!("CREATE DATABASE {name}"));
-    let (base, query) = match server_url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (server_url, String::new()),
-    };
-    let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
-    format!("{base}/{name}{query}")
-}
-
-fn run_step(
-    dir: &Path,
-    envs: &[(String, String)],
-    program: &str,
-    args: &[&str],
-) -> Result<String, String> {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .env("GOTOOLCHAIN", "local")
-        .env("GOFLAGS", "")
-        .env_remove("CI")
-        .envs(envs.iter().map(|(k, v)| (k, v)))
-        .output()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(format!(
-            "`{program} {}` failed ({}):\n{text}",
-            args.join(" "),
-            out.status
-        ))
-    }
-}
-
 fn check_case(blueprint: &str, case: &Case, work: &Path) -> Result<(), String> {
     let target = work.join(&case.name);
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gogen"));
@@ -151,63 +91,24 @@ fn check_case(blueprint: &str, case: &Case, work: &Path) -> Result<(), String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    let mut envs = Vec::new();
+    let mut check = gogen::gocheck::GoCheck {
+        tags: case.tags.clone(),
+        ..Default::default()
+    };
     if case.services.iter().any(|s| s == "postgres") {
         let test = format!("{blueprint}/{}", case.name);
         let Some(server) = require_env_or_skip("GOGEN_TEST_POSTGRES_URL", &test) else {
             return Ok(());
         };
-        envs.push((
-            "DATABASE_URL".to_string(),
-            fresh_database(&server, &case.name),
+        check.env.push((
+            "DATABASE_URL".into(),
+            gogen::gocheck::fresh_database(&server, &case.name)?,
         ));
     }
-    let unformatted = run_step(&target, &envs, "gofmt", &["-l", "."])?;
-    if !unformatted.trim().is_empty() {
-        return Err(format!("gofmt -l lists files:\n{unformatted}"));
+    if target.join(".golangci.yml").is_file() && gogen::gocheck::find_golangci_lint().is_none() {
+        return Err("golangci-lint is not installed; scripts/test installs it".into());
     }
-    run_step(&target, &envs, "go", &["vet", "./..."])?;
-    let mut build_env = envs.clone();
-    build_env.push(("CGO_ENABLED".into(), "0".into()));
-    run_step(&target, &build_env, "go", &["build", "./..."])?;
-    let tags = case.tags.join(",");
-    let mut test_args = vec!["test", "-race", "-count=1", "-shuffle=on"];
-    if !tags.is_empty() {
-        test_args.push("-tags");
-        test_args.push(&tags);
-    }
-    test_args.push("./...");
-    run_step(&target, &envs, "go", &test_args)?;
-    run_step(&target, &envs, "go", &["mod", "tidy", "-diff"])?;
-    if target.join(".golangci.yml").is_file() {
-        let lint = golangci_lint();
-        let mut lint_args = vec!["run"];
-        if !tags.is_empty() {
-            lint_args.push("--build-tags");
-            lint_args.push(&tags);
-        }
-        run_step(&target, &envs, &lint, &lint_args)?;
-    }
-    Ok(())
-}
-
-fn golangci_lint() -> String {
-    let on_path = Command::new("golangci-lint")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if on_path {
-        return "golangci-lint".into();
-    }
-    let gopath_bin = std::env::var("HOME")
-        .map(|h| PathBuf::from(h).join("go/bin/golangci-lint"))
-        .unwrap_or_default();
-    if gopath_bin.is_file() {
-        return gopath_bin.display().to_string();
-    }
-    panic!(
-        "golangci-lint is not installed; .ci/run installs it (go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.12.2)"
-    );
+    check.check(&target).map_err(|e| e.to_string())
 }
 
 /// Runs the whole matrix of one blueprint; reports every failing case, not just the first.

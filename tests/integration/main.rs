@@ -2,6 +2,7 @@
 
 mod cli;
 mod go_harness;
+mod org;
 mod pty;
 mod safety;
 mod schema;
