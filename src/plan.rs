@@ -195,8 +195,8 @@ fn plan_one(
         components.push(rendered);
     }
     let bytes = if is_template && !verbatim {
+        check_actions_expressions(source, syntax)?;
         let text = renderer.render_file(&source.template_name, syntax, ctx)?;
-        check_actions_expressions(source, &text)?;
         text.into_bytes()
     } else {
         source.bytes.to_vec()
@@ -258,21 +258,58 @@ pub fn check_component(c: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// GitHub Actions `${{ }}` lost in rendering is a silent, dangerous bug (cargo-generate#1387);
-/// make it loud.
-fn check_actions_expressions(source: &Source<'_>, rendered: &str) -> Result<()> {
-    let before = String::from_utf8_lossy(source.bytes).matches("${{").count();
-    let after = rendered.matches("${{").count();
-    if before > 0 && after < before {
+/// In the default syntax, `${{ x }}` renders `x` after a `$`: a GitHub Actions or Backstage
+/// expression silently lost (cargo-generate#1387). Such text must be in `{% raw %}` or in a
+/// file with `syntax = "square"`. Checked on the source, so conditionals cannot hide it.
+fn check_actions_expressions(source: &Source<'_>, syntax: Syntax) -> Result<()> {
+    if syntax != Syntax::Default {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(source.bytes);
+    if let Some(line) = unprotected_actions_expression(&text) {
         return Err(Error::Blueprint {
             blueprint: source.rule_key.clone(),
             message: format!(
-                "rendering lost {} of {before} `${{{{` expressions; use `syntax = \"square\"` or {{% raw %}} for this file",
-                before - after
+                "line {line}: `${{{{` would be read as a template expression; use `syntax = \"square\"` for this file or wrap it in {{% raw %}}"
             ),
         });
     }
     Ok(())
+}
+
+/// The line of the first `${{` outside `{% raw %}…{% endraw %}`, if any.
+fn unprotected_actions_expression(text: &str) -> Option<usize> {
+    let tag = |rest: &str, word: &str| -> Option<usize> {
+        // `{%`, optional `-`, spaces, the word, spaces, optional `-`, `%}`.
+        let inner = rest.strip_prefix("{%")?;
+        let inner = inner.strip_prefix('-').unwrap_or(inner);
+        let trimmed = inner.trim_start();
+        let after = trimmed.strip_prefix(word)?;
+        let after = after.trim_start();
+        let after = after.strip_prefix('-').unwrap_or(after);
+        after.strip_prefix("%}")?;
+        Some(rest.len() - after.len() + 2)
+    };
+    let mut in_raw = false;
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        if !in_raw && let Some(len) = tag(rest, "raw") {
+            in_raw = true;
+            i += len;
+            continue;
+        }
+        if in_raw && let Some(len) = tag(rest, "endraw") {
+            in_raw = false;
+            i += len;
+            continue;
+        }
+        if !in_raw && rest.starts_with("${{") {
+            return Some(text[..i].matches('\n').count() + 1);
+        }
+        i += rest.chars().next().map_or(1, char::len_utf8);
+    }
+    None
 }
 
 fn register(
@@ -504,15 +541,20 @@ syntax = "square"
     }
 
     #[test]
-    fn losing_an_actions_expression_is_an_error() {
+    fn actions_expressions_must_be_protected() {
         // `${{ name }}` renders as `$svc`: valid Jinja, but the Actions expression is gone.
         let err = plan_for(
-            &[("template/wf.yml.jinja", "run: ${{ name }}\n")],
+            &[("template/wf.yml.jinja", "a\nrun: ${{ name }}\n")],
             SHARED,
             false,
         )
         .unwrap_err();
-        assert!(err.to_string().contains("lost"), "{err}");
+        assert!(err.to_string().contains("line 2"), "{err}");
+        // Inside raw, or in a square-syntax file (even when a condition drops it), it is fine.
+        let raw = "{% raw %}run: ${{ github.sha }}{% endraw %}\n{%- raw -%}${{ x }}{%- endraw %}\n";
+        assert!(plan_for(&[("template/wf.yml.jinja", raw)], SHARED, false).is_ok());
+        let square = "[% if docker %]run: ${{ github.sha }}[% endif %]\n";
+        assert!(plan_for(&[("template/ci.yml.jinja", square)], SHARED, false).is_ok());
     }
 
     #[test]

@@ -148,7 +148,7 @@ fn built_in_dir(name: &str) -> PathBuf {
 }
 
 /// Built-in blueprints covered by a harness test below; a new blueprint must be added.
-const COVERED: &[&str] = &[];
+const COVERED: &[&str] = &["worker-pool"];
 
 #[test]
 fn every_built_in_blueprint_is_in_the_harness() {
@@ -172,7 +172,11 @@ fn go_harness_example_hello() {
     harness(&hello_blueprint(), Path::new(&hello_blueprint()));
 }
 
-#[allow(dead_code)]
 fn go_harness_built_in(name: &str) {
     harness(name, &built_in_dir(name));
+}
+
+#[test]
+fn go_harness_worker_pool() {
+    go_harness_built_in("worker-pool");
 }

@@ -87,20 +87,16 @@ fn a_blueprint_from_a_git_repository() {
     assert_eq!(sha.len(), 40, "{recorded}");
     assert!(tmp.path().join("out/cmd/fromgit/main.go").is_file());
     assert!(!tmp.path().join("out/.git").exists());
-    // No temporary checkout is left behind.
-    let leftovers: Vec<_> = fs::read_dir(std::env::temp_dir())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name().to_string_lossy().starts_with("gogen-git-")
-                && e.path().join("repo/blueprints/hello").exists()
-                && e.metadata().is_ok_and(|m| {
-                    m.modified()
-                        .is_ok_and(|t| t.elapsed().is_ok_and(|d| d.as_secs() < 60))
-                })
-        })
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // No temporary checkout is left behind (a private TMPDIR makes this exact).
+    let private_tmp = tmp.path().join("private-tmp");
+    fs::create_dir(&private_tmp).unwrap();
+    gogen(tmp.path())
+        .env("TMPDIR", &private_tmp)
+        .args(["new", &source, "again", "--no-input", "--no-git"])
+        .args(["--set", "module=example.com/acme/fromgit"])
+        .assert()
+        .code(0);
+    assert_eq!(fs::read_dir(&private_tmp).unwrap().count(), 0);
 }
 
 #[test]
@@ -620,4 +616,118 @@ fn blueprint_new_starts_a_blueprint_that_passes_lint() {
         .args(["blueprint", "new", "Bad_Name"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn the_example_org_config_works_as_documented() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = repo_root().join("examples/org/config.toml");
+    let out = gogen(tmp.path())
+        .env("GOGEN_CONFIG", &config)
+        .args([
+            "new",
+            "hello",
+            "out",
+            "--no-input",
+            "--no-git",
+            "--json",
+            "--preset",
+            "demo",
+        ])
+        .args(["--set", "module=example.com/acme/greeter"])
+        .assert()
+        .code(0);
+    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(
+        doc["blueprint"]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("search-path:")
+    );
+    assert_eq!(doc["answer_sources"]["style"], "locked");
+    assert_eq!(doc["answer_sources"]["greeting"], "config");
+    assert_eq!(doc["answers"]["greeting"], "Hello from Acme");
+    assert_eq!(doc["answer_sources"]["docker"], "preset");
+    assert!(tmp.path().join("out/Dockerfile").is_file());
+    gogen(tmp.path())
+        .env("GOGEN_CONFIG", &config)
+        .args([
+            "new",
+            "hello",
+            "out2",
+            "--no-input",
+            "--preset",
+            "production",
+        ])
+        .args(["--set", "module=example.com/acme/greeter"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "preset `production` is for rest-api, payments",
+        ));
+}
+
+/// Every property name in a JSON-Schema-like form, including `dependencies` branches.
+fn form_properties(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+    if let Some(props) = v.get("properties").and_then(Value::as_object) {
+        for (k, p) in props {
+            // `const` properties inside dependency branches only select the branch.
+            if p.get("const").is_none() {
+                out.insert(k.clone());
+            }
+        }
+    }
+    for key in ["dependencies", "oneOf", "anyOf", "allOf"] {
+        match v.get(key) {
+            Some(Value::Object(m)) => m.values().for_each(|x| form_properties(x, out)),
+            Some(Value::Array(a)) => a.iter().for_each(|x| form_properties(x, out)),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn the_backstage_template_form_matches_the_exported_schema() {
+    let text = fs::read_to_string(repo_root().join("examples/backstage/template.yaml")).unwrap();
+    let template: Value = serde_yaml_ng::from_str(&text).unwrap();
+    let step = &template["spec"]["steps"][0];
+    assert_eq!(step["action"], "gogen:new");
+    let blueprint = step["input"]["blueprint"].as_str().unwrap();
+    let mut form = std::collections::BTreeSet::new();
+    for page in template["spec"]["parameters"].as_array().unwrap() {
+        form_properties(page, &mut form);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let config = repo_root().join("examples/org/config.toml");
+    let out = gogen(tmp.path())
+        .env("GOGEN_CONFIG", &config)
+        .args(["info", blueprint, "--schema"])
+        .assert()
+        .code(0);
+    let schema: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let asked: std::collections::BTreeSet<String> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(
+        form, asked,
+        "the Backstage form and `gogen info {blueprint} --schema` differ"
+    );
+    // Required keys of the schema are required by the form.
+    let form_required: Vec<&str> = template["spec"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["required"].as_array())
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    for key in schema["required"].as_array().unwrap() {
+        assert!(
+            form_required.contains(&key.as_str().unwrap()),
+            "{key} not required by the form"
+        );
+    }
 }
