@@ -8,30 +8,13 @@ use gogen::answers::{AnswerInputs, Resolver};
 use gogen::generate;
 
 fn first_case_inputs(bp: &gogen::blueprint::Blueprint) -> AnswerInputs {
-    let sets = bp
-        .manifest
-        .tests
-        .first()
-        .map(|case| {
-            case.answers
-                .iter()
-                .map(|(k, v)| {
-                    let text = match v {
-                        toml::Value::String(s) => s.clone(),
-                        toml::Value::Array(a) => a
-                            .iter()
-                            .filter_map(|i| i.as_str())
-                            .collect::<Vec<_>>()
-                            .join(","),
-                        other => other.to_string(),
-                    };
-                    (k.clone(), text)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     AnswerInputs {
-        sets,
+        sets: bp
+            .manifest
+            .tests
+            .first()
+            .map(|c| c.sets())
+            .unwrap_or_default(),
         ..AnswerInputs::default()
     }
 }

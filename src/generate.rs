@@ -123,7 +123,7 @@ fn check_expressions(manifest: &Manifest, renderer: &Renderer, reference: &str) 
         let is_template = matches!(&q.default, Some(toml::Value::String(s)) if s.contains('{'));
         // A templated default can only be checked once earlier answers exist; a literal one now.
         if let (Some(default), false) = (&q.default, is_template) {
-            let value = parse_text(q, &toml_text(default))?;
+            let value = parse_text(q, &crate::manifest::flag_text(default))?;
             check_value(q, &value)
                 .map_err(|rule| fail(format!("question `{}`: default {default}: {rule}", q.key)))?;
         }
@@ -143,18 +143,6 @@ fn check_expressions(manifest: &Manifest, renderer: &Renderer, reference: &str) 
         }
     }
     Ok(())
-}
-
-fn toml_text(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        toml::Value::Array(items) => items
-            .iter()
-            .filter_map(|i| i.as_str())
-            .collect::<Vec<_>>()
-            .join(","),
-        other => other.to_string(),
-    }
 }
 
 pub fn new_project(
@@ -303,14 +291,7 @@ pub fn info(ctx: &Context, reference: &str) -> Result<Info> {
     let (bp, renderer) = load(ctx, reference)?;
     let case = bp.manifest.tests.first();
     let inputs = AnswerInputs {
-        sets: case
-            .map(|c| {
-                c.answers
-                    .iter()
-                    .map(|(k, v)| (k.clone(), toml_text(v)))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        sets: case.map(|c| c.sets()).unwrap_or_default(),
         ..AnswerInputs::default()
     };
     let resolver = Resolver {

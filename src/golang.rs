@@ -299,7 +299,8 @@ fn split_gopkg_in(path: &str) -> Option<(&str, &str)> {
 // Package names and identifiers (Go spec; gogen policy)
 
 /// The 25 Go keywords (Go spec, "Keywords").
-const KEYWORDS: [&str; 25] = [
+/// The 25 keywords of the Go spec.
+pub const KEYWORDS: [&str; 25] = [
     "break",
     "case",
     "chan",

@@ -338,18 +338,6 @@ pub fn pairwise(factors: &[(String, Vec<String>)]) -> Vec<Vec<(String, String)>>
     rows
 }
 
-fn toml_text(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        toml::Value::Array(a) => a
-            .iter()
-            .filter_map(|x| x.as_str())
-            .collect::<Vec<_>>()
-            .join(","),
-        other => other.to_string(),
-    }
-}
-
 /// Resolves answers, dropping answers to questions whose `when` turns out false
 /// (a pairwise row does not know about conditions).
 fn resolve_lenient(
@@ -378,11 +366,7 @@ fn render_cases(bp: &Blueprint, renderer: &Renderer, options: &LintOptions, repo
     type Case<'a> = (String, Vec<(String, String)>, &'a [String], &'a [String]);
     let mut cases: Vec<Case<'_>> = Vec::new();
     for case in &bp.manifest.tests {
-        let sets = case
-            .answers
-            .iter()
-            .map(|(k, v)| (k.clone(), toml_text(v)))
-            .collect();
+        let sets = case.sets();
         cases.push((
             format!("test `{}`", case.name),
             sets,
@@ -394,12 +378,7 @@ fn render_cases(bp: &Blueprint, renderer: &Renderer, options: &LintOptions, repo
         .manifest
         .tests
         .first()
-        .map(|c| {
-            c.answers
-                .iter()
-                .map(|(k, v)| (k.clone(), toml_text(v)))
-                .collect()
-        })
+        .map(|c| c.sets())
         .unwrap_or_default();
     let factors: Vec<(String, Vec<String>)> = bp
         .manifest

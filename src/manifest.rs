@@ -1,6 +1,6 @@
 //! `blueprint.toml`: the questions a blueprint asks, its file rules and its test matrix.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -320,9 +320,27 @@ fn check_question(q: &Question) -> Result<(), String> {
     Ok(())
 }
 
-/// Test-case answers as plain strings, the way `--set` would pass them.
-pub fn table_to_map(table: &toml::Table) -> BTreeMap<String, toml::Value> {
-    table.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+/// A manifest or test-case value as `--set` would pass it: lists comma-joined.
+pub fn flag_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Array(items) => items
+            .iter()
+            .filter_map(|i| i.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        other => other.to_string(),
+    }
+}
+
+impl TestCase {
+    /// The case's answers as `--set` pairs.
+    pub fn sets(&self) -> Vec<(String, String)> {
+        self.answers
+            .iter()
+            .map(|(k, v)| (k.clone(), flag_text(v)))
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -16,34 +16,6 @@ use crate::manifest::{Manifest, Question, QuestionType, Validator};
 
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
-const KEYWORDS: &[&str] = &[
-    "break",
-    "case",
-    "chan",
-    "const",
-    "continue",
-    "default",
-    "defer",
-    "else",
-    "fallthrough",
-    "for",
-    "func",
-    "go",
-    "goto",
-    "if",
-    "import",
-    "interface",
-    "map",
-    "package",
-    "range",
-    "return",
-    "select",
-    "struct",
-    "switch",
-    "type",
-    "var",
-];
-
 /// Strings may never hold a control character (C0, DEL or C1), for every question.
 const NO_CONTROL: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
 /// CheckPath as far as a regular expression can say it: a lowercase first element with a dot,
@@ -121,13 +93,13 @@ fn property(q: &Question) -> Value {
                     Validator::GoModulePath => patterns.push(json!({ "pattern": MODULE_PATH })),
                     Validator::GoPackageName => {
                         patterns.push(json!({ "pattern": PACKAGE_NAME }));
-                        let mut banned: Vec<&str> = KEYWORDS.to_vec();
+                        let mut banned: Vec<&str> = crate::golang::KEYWORDS.to_vec();
                         banned.push("main");
                         patterns.push(json!({ "not": { "enum": banned } }));
                     }
                     Validator::GoIdentifier => {
                         patterns.push(json!({ "pattern": IDENTIFIER }));
-                        let mut banned: Vec<&str> = KEYWORDS.to_vec();
+                        let mut banned: Vec<&str> = crate::golang::KEYWORDS.to_vec();
                         banned.push("_");
                         patterns.push(json!({ "not": { "enum": banned } }));
                     }

@@ -39,7 +39,11 @@ fn matrix(blueprint_dir: &Path) -> Vec<Case> {
                     answers: c
                         .get("answers")
                         .and_then(|a| a.as_table())
-                        .map(|t| t.iter().map(|(k, v)| (k.clone(), flag_text(v))).collect())
+                        .map(|t| {
+                            t.iter()
+                                .map(|(k, v)| (k.clone(), gogen::manifest::flag_text(v)))
+                                .collect()
+                        })
                         .unwrap_or_default(),
                     services: strings(c.get("services")),
                     tags: strings(c.get("go_test_tags")),
@@ -47,18 +51,6 @@ fn matrix(blueprint_dir: &Path) -> Vec<Case> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn flag_text(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        toml::Value::Array(items) => items
-            .iter()
-            .filter_map(|i| i.as_str())
-            .collect::<Vec<_>>()
-            .join(","),
-        other => other.to_string(),
-    }
 }
 
 fn require_env_or_skip(var: &str, test: &str) -> Option<String> {
