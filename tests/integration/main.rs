@@ -3,6 +3,7 @@
 mod cli;
 mod go_harness;
 mod org;
+mod packaging;
 mod pty;
 mod safety;
 mod schema;
