@@ -55,6 +55,8 @@ pub struct NewRequest {
     pub preset: Option<String>,
     pub dry_run: bool,
     pub force: bool,
+    /// fsync every file and folder before the final rename.
+    pub fsync: bool,
     pub post: PostStepOptions,
 }
 
@@ -167,7 +169,8 @@ pub fn new_project(
     };
     let mut planned = plan::plan(&bp, &renderer, &answers)?;
     lockfile::add_to_plan(&bp, &answers, &mut planned);
-    let checked = write::preflight(&planned, &target, req.force)?;
+    let mut checked = write::preflight(&planned, &target, req.force)?;
+    checked.durable = req.fsync;
     let mut post_steps = poststep::plan_steps(&target, req.post);
     let next_steps = next_steps(&target, &answers);
     let mut outcome = Outcome {

@@ -22,6 +22,8 @@ pub enum TargetState {
 #[derive(Debug, Clone)]
 pub struct Preflight {
     pub state: TargetState,
+    /// fsync every file and folder before the rename (`--fsync`).
+    pub durable: bool,
     /// Planned paths that already exist in the target.
     pub conflicts: Vec<String>,
 }
@@ -34,6 +36,7 @@ pub fn preflight(plan: &Plan, target: &Path, force: bool) -> Result<Preflight> {
             check_ancestors(target)?;
             return Ok(Preflight {
                 state: TargetState::Absent,
+                durable: false,
                 conflicts: Vec::new(),
             });
         }
@@ -60,6 +63,7 @@ pub fn preflight(plan: &Plan, target: &Path, force: bool) -> Result<Preflight> {
     if is_empty {
         return Ok(Preflight {
             state: TargetState::Empty,
+            durable: false,
             conflicts: Vec::new(),
         });
     }
@@ -75,6 +79,7 @@ pub fn preflight(plan: &Plan, target: &Path, force: bool) -> Result<Preflight> {
     }
     Ok(Preflight {
         state: TargetState::Occupied,
+        durable: false,
         conflicts,
     })
 }
@@ -161,7 +166,7 @@ fn stage_and_commit(plan: &Plan, target: &Path, parent: &Path, checked: &Preflig
     let _staging_guard = StagingGuard::new(staging.path().to_path_buf());
     let tree = staging.path().join("tree");
     fs::create_dir(&tree).map_err(|e| Error::io("create", &tree, e))?;
-    write_tree(plan, &tree)?;
+    write_tree(plan, &tree, checked.durable)?;
     pause_for_tests();
     if signals::interrupted() {
         return Err(Error::Interrupted);
@@ -201,7 +206,7 @@ fn pause_for_tests() {
     }
 }
 
-fn write_tree(plan: &Plan, root: &Path) -> Result<()> {
+fn write_tree(plan: &Plan, root: &Path, durable: bool) -> Result<()> {
     for file in &plan.files {
         let path = root.join(&file.path);
         if let Some(dir) = path.parent() {
@@ -216,11 +221,19 @@ fn write_tree(plan: &Plan, root: &Path) -> Result<()> {
             .map_err(|e| Error::io("write", &path, e))?;
         out.set_permissions(fs::Permissions::from_mode(file.mode))
             .map_err(|e| Error::io("set the mode of", &path, e))?;
-        out.sync_all().map_err(|e| Error::io("sync", &path, e))?;
+        if durable {
+            out.sync_all().map_err(|e| Error::io("sync", &path, e))?;
+        }
     }
-    sync_dirs(root)
+    if durable {
+        sync_dirs(root)?;
+    }
+    Ok(())
 }
 
+/// With `--fsync`, folders are flushed too, so a power cut cannot empty files the rename
+/// already exposed. Without it, the rename still guarantees all-or-nothing for every
+/// failure short of losing power.
 fn sync_dirs(root: &Path) -> Result<()> {
     for entry in walkdir::WalkDir::new(root).follow_links(false) {
         let entry = entry.map_err(|e| Error::io("walk", root, e.into()))?;
@@ -401,8 +414,9 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let target = tmp.path().join("a/b/out");
         let plan = plan_of(&[("x/y.txt", "y"), ("z.txt", "z")]);
-        let checked = preflight(&plan, &target, false).unwrap();
+        let mut checked = preflight(&plan, &target, false).unwrap();
         assert_eq!(checked.state, TargetState::Absent);
+        checked.durable = true;
         write(&plan, &target, &checked).unwrap();
         assert_eq!(fs::read_to_string(target.join("x/y.txt")).unwrap(), "y");
         assert!(leftovers(&tmp.path().join("a/b")).is_empty());

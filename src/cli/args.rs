@@ -81,6 +81,10 @@ pub struct NewArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Flush every file and folder to disk before the project appears (survives a power cut)
+    #[arg(long)]
+    pub fsync: bool,
+
     /// Skip `git init` and the initial commit
     #[arg(long)]
     pub no_git: bool,

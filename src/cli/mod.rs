@@ -110,6 +110,7 @@ fn new(ctx: &Context, a: NewArgs) -> Result<ExitCode> {
         preset: a.preset.clone(),
         dry_run: a.dry_run,
         force: a.force,
+        fsync: a.fsync,
         post: PostStepOptions {
             git: !a.no_git,
             go_mod_download: a.go_mod_download,
