@@ -140,7 +140,7 @@ fn built_in_dir(name: &str) -> PathBuf {
 }
 
 /// Built-in blueprints covered by a harness test below; a new blueprint must be added.
-const COVERED: &[&str] = &["worker-pool"];
+const COVERED: &[&str] = &["payments", "worker-pool"];
 
 #[test]
 fn every_built_in_blueprint_is_in_the_harness() {
@@ -171,4 +171,9 @@ fn go_harness_built_in(name: &str) {
 #[test]
 fn go_harness_worker_pool() {
     go_harness_built_in("worker-pool");
+}
+
+#[test]
+fn go_harness_payments() {
+    go_harness_built_in("payments");
 }
