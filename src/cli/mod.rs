@@ -57,6 +57,12 @@ fn wants_json(command: &Command) -> bool {
 }
 
 fn report(e: Error, json: bool) -> ExitCode {
+    // A reader that stopped early (`gogen list | head -1`) is not an error.
+    if let Error::Io { source, .. } = &e
+        && source.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        return ExitCode::SUCCESS;
+    }
     let code = e.process_exit_code();
     if json {
         let doc = serde_json::json!({
@@ -79,7 +85,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Blueprint(BlueprintCommand::New(a)) => blueprint_new(a),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "gogen", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "gogen", &mut script);
+            std::io::stdout()
+                .write_all(&script)
+                .map_err(|e| Error::io("write", "stdout", e))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {
@@ -208,12 +218,15 @@ fn lint(ctx: &Context, a: LintArgs) -> Result<ExitCode> {
 
 fn blueprint_new(a: BlueprintNewArgs) -> Result<ExitCode> {
     let plan = crate::scaffold::new_blueprint(&a.dir, a.name.as_deref())?;
-    println!(
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "Created blueprint {} ({} files). Next:\n  gogen blueprint lint {}\n  gogen new {} /tmp/try --set module=example.com/acme/try",
         a.dir.display(),
         plan.files.len(),
         a.dir.display(),
         a.dir.display()
-    );
+    )
+    .map_err(|e| Error::io("write", "stdout", e))?;
     Ok(ExitCode::SUCCESS)
 }

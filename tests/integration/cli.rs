@@ -420,3 +420,27 @@ fn the_built_in_blueprint_sources_hold_no_symlinks() {
         );
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    for args in [
+        vec!["man"],
+        vec!["completions", "bash"],
+        vec!["info", "examples/blueprints/hello"],
+        vec!["list"],
+    ] {
+        // A pipe whose reader is already gone: every write gets EPIPE.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gogen"))
+            .args(&args)
+            .current_dir(repo_root())
+            .env("NO_COLOR", "1")
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
+    }
+}
