@@ -52,6 +52,13 @@ type ErrorStatus struct {
 	Err    error
 	Status int
 	Detail string
+
+	// Expected marks a 5xx that is a normal condition rather than a fault,
+	// such as a 503 for back-pressure: its Detail is shown to the client
+	// and it is logged at debug level instead of error.
+	Expected bool
+	// Header is added to the response, e.g. Retry-After for a 503 or 429.
+	Header http.Header
 }
 
 // internalDetail is the only detail a 5xx response ever carries.
@@ -79,31 +86,39 @@ type fieldErrors interface {
 
 // Problem builds the problem document for err without writing or logging it.
 func (p *Problems) Problem(r *http.Request, err error) Problem {
+	pr, _ := p.match(r, err)
+	return pr
+}
+
+// match builds the problem for err and returns the table entry it came
+// from, if any.
+func (p *Problems) match(r *http.Request, err error) (Problem, *ErrorStatus) {
 	var (
 		reqErr   *RequestError
 		fieldErr fieldErrors
 	)
 	switch {
 	case errors.As(err, &reqErr):
-		return NewProblem(r, reqErr.Status, reqErr.Detail)
+		return NewProblem(r, reqErr.Status, reqErr.Detail), nil
 	case errors.As(err, &fieldErr):
 		pr := NewProblem(r, http.StatusUnprocessableEntity, "The request has invalid fields.")
 		pr.Errors = fieldErr.FieldErrors()
-		return pr
+		return pr, nil
 	}
-	for _, m := range p.table {
+	for i := range p.table {
+		m := &p.table[i]
 		if errors.Is(err, m.Err) {
 			detail := m.Detail
 			if detail == "" {
 				detail = m.Err.Error()
 			}
-			if m.Status >= http.StatusInternalServerError {
+			if m.Status >= http.StatusInternalServerError && !m.Expected {
 				detail = internalDetail
 			}
-			return NewProblem(r, m.Status, detail)
+			return NewProblem(r, m.Status, detail), m
 		}
 	}
-	return NewProblem(r, http.StatusInternalServerError, internalDetail)
+	return NewProblem(r, http.StatusInternalServerError, internalDetail), nil
 }
 
 // Status reports the HTTP status err maps to.
@@ -111,11 +126,19 @@ func (p *Problems) Status(r *http.Request, err error) int {
 	return p.Problem(r, err).Status
 }
 
-// Error logs err once (5xx at error level with the full text, others at
-// debug level) and writes the matching problem response.
+// Error logs err once (unexpected 5xx at error level with the full text,
+// everything else at debug level) and writes the matching problem response
+// with the headers of its table entry.
 func (p *Problems) Error(w http.ResponseWriter, r *http.Request, err error) {
-	pr := p.Problem(r, err)
-	if pr.Status >= http.StatusInternalServerError {
+	pr, entry := p.match(r, err)
+	if entry != nil {
+		for k, vs := range entry.Header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+	}
+	if pr.Status >= http.StatusInternalServerError && (entry == nil || !entry.Expected) {
 		p.log.ErrorContext(r.Context(), "request failed",
 			slog.String("request_id", pr.RequestID),
 			slog.String("pattern", r.Pattern),

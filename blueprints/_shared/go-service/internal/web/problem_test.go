@@ -15,6 +15,7 @@ var (
 	errMissing = errors.New("thing not found")
 	errTaken   = errors.New("name taken")
 	errBroken  = errors.New("dependency broken")
+	errBusy    = errors.New("queue full")
 )
 
 func TestProblemsStatus(t *testing.T) {
@@ -23,6 +24,7 @@ func TestProblemsStatus(t *testing.T) {
 		ErrorStatus{Err: errMissing, Status: http.StatusNotFound},
 		ErrorStatus{Err: errTaken, Status: http.StatusConflict, Detail: "That name is taken."},
 		ErrorStatus{Err: errBroken, Status: http.StatusBadGateway, Detail: "leaks"},
+		ErrorStatus{Err: errBusy, Status: http.StatusServiceUnavailable, Detail: "Busy, retry later.", Expected: true},
 	)
 	tests := []struct {
 		name       string
@@ -33,6 +35,7 @@ func TestProblemsStatus(t *testing.T) {
 		{name: "table sentinel", give: fmt.Errorf("get thing 7: %w", errMissing), wantStatus: http.StatusNotFound, wantDetail: "thing not found"},
 		{name: "table detail", give: errTaken, wantStatus: http.StatusConflict, wantDetail: "That name is taken."},
 		{name: "table 5xx hides detail", give: errBroken, wantStatus: http.StatusBadGateway, wantDetail: internalDetail},
+		{name: "expected 5xx keeps detail", give: errBusy, wantStatus: http.StatusServiceUnavailable, wantDetail: "Busy, retry later."},
 		{name: "request error", give: &RequestError{Status: http.StatusBadRequest, Detail: "limit too large"}, wantStatus: http.StatusBadRequest, wantDetail: "limit too large"},
 		{name: "validation", give: fmt.Errorf("create: %w", &ValidationError{Fields: map[string]string{"a": "b"}}), wantStatus: http.StatusUnprocessableEntity, wantDetail: "The request has invalid fields."},
 		{name: "unknown", give: errors.New("db password=hunter2"), wantStatus: http.StatusInternalServerError, wantDetail: internalDetail},
@@ -97,5 +100,25 @@ func TestProblemsErrorClientErrorsLogAtDebug(t *testing.T) {
 	}
 	if buf.String() != "" {
 		t.Errorf("4xx logged at info: %s", buf)
+	}
+}
+
+func TestProblemsErrorExpected5xxWithHeaders(t *testing.T) {
+	t.Parallel()
+	log, buf := newTestLogger(slog.LevelInfo)
+	p := NewProblems(log, ErrorStatus{
+		Err: errBusy, Status: http.StatusServiceUnavailable, Detail: "Busy, retry later.",
+		Expected: true, Header: http.Header{"Retry-After": {"1"}},
+	})
+	w := httptest.NewRecorder()
+	p.Error(w, httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/x", nil), fmt.Errorf("submit: %w", errBusy))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" {
+		t.Fatalf("status = %d, Retry-After = %q", w.Code, w.Header().Get("Retry-After"))
+	}
+	if !strings.Contains(w.Body.String(), "Busy, retry later.") {
+		t.Errorf("body = %s", w.Body)
+	}
+	if buf.String() != "" {
+		t.Errorf("an expected 5xx was logged at info or above: %s", buf)
 	}
 }

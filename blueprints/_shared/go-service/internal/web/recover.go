@@ -28,6 +28,8 @@ func recoverPanic(log *slog.Logger, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+		// Re-raised on purpose (quality bar B15): net/http treats this value
+		// as "abort the response quietly". It is the only panic outside main.
 		panic(v)
 	}
 	log.ErrorContext(r.Context(), "panic serving request",
