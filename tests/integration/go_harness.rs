@@ -140,7 +140,7 @@ fn built_in_dir(name: &str) -> PathBuf {
 }
 
 /// Built-in blueprints covered by a harness test below; a new blueprint must be added.
-const COVERED: &[&str] = &["payments", "worker-pool"];
+const COVERED: &[&str] = &["payments", "rest-api", "worker-pool"];
 
 #[test]
 fn every_built_in_blueprint_is_in_the_harness() {
@@ -176,4 +176,9 @@ fn go_harness_worker_pool() {
 #[test]
 fn go_harness_payments() {
     go_harness_built_in("payments");
+}
+
+#[test]
+fn go_harness_rest_api() {
+    go_harness_built_in("rest-api");
 }
