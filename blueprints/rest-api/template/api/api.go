@@ -3,8 +3,8 @@ package api
 
 import (
 	"embed"
-	"fmt"
 	"net/http"
+	"strconv"
 )
 
 //go:embed openapi.yaml
@@ -25,7 +25,7 @@ func Handler() http.Handler {
 	doc := OpenAPI()
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
-		w.Header().Set("Content-Length", fmt.Sprint(len(doc)))
+		w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
 		_, _ = w.Write(doc) // The client is gone if this fails.
 	})
 }
