@@ -280,15 +280,16 @@ impl Resolver<'_> {
             .collect();
         let mut answers = Answers::default();
         let mut missing = Vec::new();
+        let mut undecided: Vec<String> = Vec::new();
         for q in &self.manifest.questions {
             let ctx = answers.context();
             let given_set = sets.get(q.key.as_str()).copied();
             let given_file = inputs.file.as_ref().and_then(|f| f.values.get(&q.key));
-            // A question that depends on a missing answer cannot be decided yet; the
-            // missing-answers error below is what the user needs to see.
-            let depends_on_missing = !missing.is_empty()
-                && self.reads_any(q, missing.iter().map(|m: &MissingAnswer| m.key.as_str()));
-            if depends_on_missing {
+            // A question that depends on a missing answer, directly or through another
+            // undecided question, cannot be decided yet; the missing-answers error below is
+            // what the user needs to see.
+            if !undecided.is_empty() && self.reads_any(q, undecided.iter().map(String::as_str)) {
+                undecided.push(q.key.clone());
                 continue;
             }
             if let Some(when) = &q.when {
@@ -368,6 +369,7 @@ impl Resolver<'_> {
                                 key: q.key.clone(),
                                 example: example_for(q),
                             });
+                            undecided.push(q.key.clone());
                             continue;
                         }
                     },

@@ -270,6 +270,14 @@ key = "project_name"
 default = "{{ module | module_base }}"
 [[question]]
 key = "owner"
+[[question]]
+key = "holder"
+default = "The {{ project_name }} authors"
+[[question]]
+key = "docs"
+type = "bool"
+default = true
+when = "holder != ''"
 "#;
     let bp = test_blueprint(TWO_REQUIRED, &[]);
     let renderer = Renderer::new(&bp);

@@ -444,3 +444,16 @@ fn a_reader_that_stops_early_is_not_an_error() {
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}");
     }
 }
+
+#[test]
+fn every_built_in_blueprint_lists_its_missing_answers_without_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in gogen::blueprint::built_in_names() {
+        gogen(tmp.path())
+            .args(["new", &name, "--no-input"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("missing answers: module"))
+            .stderr(predicate::str::contains("undefined").not());
+    }
+}
