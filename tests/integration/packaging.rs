@@ -212,6 +212,73 @@ fn check_kubernetes(dir: &Path) {
     );
 }
 
+/// P12 on top of the common checks: kustomize, the network and config objects, placeholder-only
+/// secrets, and (with PostgreSQL, which allows several replicas) a rollout that never drops capacity.
+fn check_payments_kubernetes(dir: &Path, postgres: bool) {
+    let k8s = dir.join("deploy/k8s");
+    let docs = yaml_documents(&k8s);
+    let kinds: Vec<&str> = docs
+        .iter()
+        .filter_map(|(_, d)| d["kind"].as_str())
+        .collect();
+    for want in ["NetworkPolicy", "ConfigMap", "Kustomization"] {
+        assert!(kinds.contains(&want), "P12 needs a {want}: {kinds:?}");
+    }
+    let (_, policy) = docs
+        .iter()
+        .find(|(_, d)| d["kind"] == "NetworkPolicy")
+        .unwrap();
+    let types: Vec<&str> = policy["spec"]["policyTypes"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        types.contains(&"Egress"),
+        "an egress NetworkPolicy: {types:?}"
+    );
+    let (_, secret) = docs
+        .iter()
+        .find(|(name, d)| d["kind"] == "Secret" && name.ends_with("secret.example.yaml"))
+        .expect("secret.example.yaml");
+    for (key, value) in secret["stringData"].as_object().unwrap() {
+        let v = value.as_str().unwrap_or_default();
+        let placeholder = v.chars().any(|c| c.is_ascii_uppercase())
+            && (v.contains("REPLACE")
+                || v.contains("USER")
+                || v.contains("SHA256")
+                || v.contains("BASE64"));
+        assert!(
+            placeholder,
+            "secret.example.yaml {key} must hold a placeholder, not {v:?}"
+        );
+    }
+    // The example Secret is documentation; kustomize must not deploy it.
+    let kustomization = fs::read_to_string(k8s.join("kustomization.yaml")).unwrap();
+    assert!(
+        !kustomization.contains("secret.example.yaml"),
+        "{kustomization}"
+    );
+    let (_, deployment) = docs
+        .iter()
+        .find(|(_, d)| d["kind"] == "Deployment")
+        .unwrap();
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let uid = &container["securityContext"]["runAsUser"];
+    let pod_uid = &deployment["spec"]["template"]["spec"]["securityContext"]["runAsUser"];
+    assert!(
+        uid == 65532 || pod_uid == 65532,
+        "uid 65532: {uid} / {pod_uid}"
+    );
+    if postgres {
+        let replicas = deployment["spec"]["replicas"].as_u64().unwrap_or(1);
+        assert!(replicas >= 2, "replicas {replicas}");
+        assert_eq!(
+            deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"],
+            0
+        );
+    }
+}
+
 fn case_answers(
     case: &gogen::manifest::TestCase,
     manifest: &gogen::manifest::Manifest,
