@@ -253,11 +253,16 @@ fn check_payments_kubernetes(dir: &Path, postgres: bool) {
         );
     }
     // The example Secret is documentation; kustomize must not deploy it.
-    let kustomization = fs::read_to_string(k8s.join("kustomization.yaml")).unwrap();
-    assert!(
-        !kustomization.contains("secret.example.yaml"),
-        "{kustomization}"
-    );
+    let (_, kustomization) = docs
+        .iter()
+        .find(|(_, d)| d["kind"] == "Kustomization")
+        .unwrap();
+    let resources: Vec<&str> = kustomization["resources"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(resources.contains(&"deployment.yaml"), "{resources:?}");
+    assert!(!resources.contains(&"secret.example.yaml"), "{resources:?}");
     let (_, deployment) = docs
         .iter()
         .find(|(_, d)| d["kind"] == "Deployment")
@@ -340,6 +345,10 @@ fn generated_dockerfiles_and_kubernetes_manifests_meet_the_bar() {
             );
             if wants_k8s {
                 check_kubernetes(&dir);
+                if name == "payments" {
+                    let postgres = case_answers(case, &bp.manifest, "database") == "postgres";
+                    check_payments_kubernetes(&dir, postgres);
+                }
                 checked.1 += 1;
             }
         }
