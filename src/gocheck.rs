@@ -13,6 +13,10 @@ pub struct GoCheck {
     pub env: Vec<(String, String)>,
     /// The golangci-lint binary; `None` finds it on PATH or in `$(go env GOPATH)/bin`.
     pub golangci_lint: Option<PathBuf>,
+    /// golangci-lint's cache. Its entries record file paths, and a hit whose files were
+    /// deleted (an earlier temporary project) loses `//nolint` handling, so give every
+    /// batch of temporary projects a cache that lives as long as they do.
+    pub lint_cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -96,7 +100,12 @@ impl GoCheck {
             if !tags.is_empty() {
                 args.extend(["--build-tags", &tags]);
             }
-            self.run(dir, &[], &args)?;
+            let cache = self.lint_cache.as_ref().map(|p| p.display().to_string());
+            let cache_env: Vec<(&str, &str)> = cache
+                .as_deref()
+                .map(|c| vec![("GOLANGCI_LINT_CACHE", c)])
+                .unwrap_or_default();
+            self.run(dir, &cache_env, &args)?;
         }
         Ok(())
     }

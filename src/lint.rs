@@ -362,6 +362,11 @@ fn resolve_lenient(
 }
 
 fn render_cases(bp: &Blueprint, renderer: &Renderer, options: &LintOptions, report: &mut Report) {
+    // One golangci-lint cache for this run's temporary projects (see GoCheck::lint_cache).
+    let lint_cache = tempfile::Builder::new()
+        .prefix("gogen-lint-cache-")
+        .tempdir()
+        .ok();
     // (label, answers as --set pairs, services, go test tags)
     type Case<'a> = (String, Vec<(String, String)>, &'a [String], &'a [String]);
     let mut cases: Vec<Case<'_>> = Vec::new();
@@ -419,7 +424,14 @@ fn render_cases(bp: &Blueprint, renderer: &Renderer, options: &LintOptions, repo
                 let mut ok = true;
                 if options.go
                     && fresh
-                    && let Err(e) = go_check(bp, &answers, &planned, services, tags, options)
+                    && let Err(e) = go_check(
+                        bp,
+                        &answers,
+                        &planned,
+                        GoCase { services, tags },
+                        options,
+                        lint_cache.as_ref().map(|d| d.path()),
+                    )
                 {
                     ok = false;
                     report.findings.push(error(name.clone(), e));
@@ -444,14 +456,21 @@ fn render_cases(bp: &Blueprint, renderer: &Renderer, options: &LintOptions, repo
     }
 }
 
+/// What a test case asks of the Go checks.
+struct GoCase<'a> {
+    services: &'a [String],
+    tags: &'a [String],
+}
+
 fn go_check(
     bp: &Blueprint,
     answers: &Answers,
     planned: &plan::Plan,
-    services: &[String],
-    tags: &[String],
+    case: GoCase<'_>,
     options: &LintOptions,
+    lint_cache: Option<&std::path::Path>,
 ) -> Result<(), String> {
+    let GoCase { services, tags } = case;
     if !crate::gocheck::go_available() {
         return Err("`go` is not on PATH; --go needs the Go toolchain".into());
     }
@@ -466,6 +485,7 @@ fn go_check(
     crate::write::write(&planned, &target, &checked).map_err(|e| e.to_string())?;
     let mut check = crate::gocheck::GoCheck {
         tags: tags.to_vec(),
+        lint_cache: lint_cache.map(|p| p.to_path_buf()),
         ..Default::default()
     };
     if services.iter().any(|s| s == "postgres") {

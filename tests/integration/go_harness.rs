@@ -85,6 +85,7 @@ fn check_case(blueprint: &str, case: &Case, work: &Path) -> Result<(), String> {
     }
     let mut check = gogen::gocheck::GoCheck {
         tags: case.tags.clone(),
+        lint_cache: Some(work.join(".golangci-cache")),
         ..Default::default()
     };
     if case.services.iter().any(|s| s == "postgres") {
