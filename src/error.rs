@@ -13,7 +13,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// The project was written, but a post-step (git, go mod download) failed.
     pub const POST_STEP_FAILED: u8 = 3;
-    /// Interrupted by Ctrl-C or a termination signal; nothing was written.
+    /// Interrupted by Ctrl-C or a termination signal: nothing was written, or (after the
+    /// project was in place) the project is complete.
     pub const INTERRUPTED: u8 = 130;
 }
 

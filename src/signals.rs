@@ -1,27 +1,27 @@
-//! Ctrl-C and termination signals. A `TempDir` is not dropped when the process is killed
-//! by a signal, so the handler removes the staging folder itself, unless a commit is
-//! under way: then it only raises a flag and the commit rolls back at its next step.
+//! Ctrl-C and termination signals, handled by the phase the process is in:
+//! - idle (nothing touched yet, e.g. at a prompt): exit 130 at once;
+//! - working (from the first change on disk until the project is in place): only raise a
+//!   flag; the writer checks it between steps and unwinds, so removing the staging folder or
+//!   undoing a merge never races with its own writes;
+//! - done (the project is complete, post-steps may run): exit 130, saying so.
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::exit;
 
-#[derive(Default)]
-struct State {
-    staging: Vec<PathBuf>,
-    committing: bool,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Working,
+    Done,
 }
 
-static STATE: Mutex<State> = Mutex::new(State {
-    staging: Vec::new(),
-    committing: false,
-});
+static PHASE: Mutex<Phase> = Mutex::new(Phase::Idle);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-fn state() -> std::sync::MutexGuard<'static, State> {
-    STATE
+fn phase() -> std::sync::MutexGuard<'static, Phase> {
+    PHASE
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -30,15 +30,15 @@ fn state() -> std::sync::MutexGuard<'static, State> {
 pub fn install() -> Result<(), String> {
     ctrlc::set_handler(|| {
         INTERRUPTED.store(true, Ordering::SeqCst);
-        let st = state();
-        if st.committing {
+        let now = *phase();
+        if now == Phase::Working {
             return;
-        }
-        for path in &st.staging {
-            let _ = std::fs::remove_dir_all(path);
         }
         // Prompts hide the cursor; give it back before leaving.
         let _ = console::Term::stderr().show_cursor();
+        if now == Phase::Done {
+            eprintln!("gogen: interrupted after the project was written; it is complete");
+        }
         std::process::exit(i32::from(exit::INTERRUPTED));
     })
     .map_err(|e| e.to_string())
@@ -48,42 +48,30 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
-/// Registers a staging folder for removal on a signal, for as long as the guard lives.
-pub struct StagingGuard {
-    path: PathBuf,
+/// Holds the process in the working phase. Dropped without `finish`, it returns to idle
+/// (everything was undone); `finish` moves on to done.
+pub struct WorkGuard {
+    finished: bool,
 }
 
-impl StagingGuard {
-    pub fn new(path: PathBuf) -> Self {
-        state().staging.push(path.clone());
-        StagingGuard { path }
+impl WorkGuard {
+    pub fn begin() -> Self {
+        *phase() = Phase::Working;
+        WorkGuard { finished: false }
+    }
+
+    /// The project is in place.
+    pub fn finish(mut self) {
+        self.finished = true;
     }
 }
 
-impl Drop for StagingGuard {
+impl Drop for WorkGuard {
     fn drop(&mut self) {
-        state().staging.retain(|p| p != &self.path);
-    }
-}
-
-/// While it lives, a signal only sets the flag; the commit checks it and rolls back.
-pub struct CommitGuard(());
-
-impl Default for CommitGuard {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl CommitGuard {
-    pub fn new() -> Self {
-        state().committing = true;
-        CommitGuard(())
-    }
-}
-
-impl Drop for CommitGuard {
-    fn drop(&mut self) {
-        state().committing = false;
+        *phase() = if self.finished {
+            Phase::Done
+        } else {
+            Phase::Idle
+        };
     }
 }

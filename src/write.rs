@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::signals::{self, CommitGuard, StagingGuard};
+use crate::signals::{self, WorkGuard};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetState {
@@ -149,11 +149,14 @@ fn check_planned_path(target: &Path, rel: &str, conflicts: &mut Vec<String>) -> 
 
 /// Writes the plan. `preflight` must have been called with the same plan and target.
 pub fn write(plan: &Plan, target: &Path, checked: &Preflight) -> Result<()> {
+    // From the first change on disk, a signal waits for this function to unwind.
+    let work = WorkGuard::begin();
     let parent = parent_of(target);
     let created_parents = create_missing_dirs(&parent)?;
     let result = stage_and_commit(plan, target, &parent, checked);
-    if result.is_err() {
-        remove_created_dirs(&created_parents);
+    match result {
+        Ok(()) => work.finish(),
+        Err(_) => remove_created_dirs(&created_parents),
     }
     result
 }
@@ -163,7 +166,6 @@ fn stage_and_commit(plan: &Plan, target: &Path, parent: &Path, checked: &Preflig
         .prefix(".gogen-")
         .tempdir_in(parent)
         .map_err(|e| Error::io("create a staging folder in", parent, e))?;
-    let _staging_guard = StagingGuard::new(staging.path().to_path_buf());
     let tree = staging.path().join("tree");
     fs::create_dir(&tree).map_err(|e| Error::io("create", &tree, e))?;
     write_tree(plan, &tree, checked.durable)?;
@@ -173,7 +175,6 @@ fn stage_and_commit(plan: &Plan, target: &Path, parent: &Path, checked: &Preflig
     }
     match checked.state {
         TargetState::Absent => {
-            let _commit = CommitGuard::new();
             rename_no_replace(&tree, target).map_err(|e| {
                 if e.kind() == std::io::ErrorKind::AlreadyExists {
                     Error::UnsafeTarget {
@@ -202,12 +203,18 @@ fn pause_for_tests() {
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
     {
-        std::thread::sleep(std::time::Duration::from_millis(ms.min(30_000)));
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(ms.min(30_000));
+        while std::time::Instant::now() < until && !signals::interrupted() {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 }
 
 fn write_tree(plan: &Plan, root: &Path, durable: bool) -> Result<()> {
     for file in &plan.files {
+        if signals::interrupted() {
+            return Err(Error::Interrupted);
+        }
         let path = root.join(&file.path);
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
@@ -256,7 +263,6 @@ enum Step {
 
 /// Moves staged files into an existing folder one by one, undoing every step on failure.
 fn merge_into(plan: &Plan, tree: &Path, target: &Path, backup_root: &Path) -> Result<()> {
-    let _commit = CommitGuard::new();
     let mut journal = Vec::new();
     let result = (|| {
         for file in &plan.files {

@@ -807,3 +807,61 @@ fn a_signal_while_staging_leaves_nothing() {
     assert_eq!(status.code(), Some(130));
     assert_eq!(tree_state(&sb.root), before);
 }
+
+#[test]
+fn a_signal_at_any_moment_leaves_all_or_nothing() {
+    let sb = Sandbox::new();
+    let mut outcomes = std::collections::BTreeMap::new();
+    for i in 0..24u64 {
+        let target = format!("out{i}");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gogen"))
+            .args(["new", &hello_blueprint(), &target, "--no-input", "--no-git"])
+            .args(["--set", "module=example.com/acme/x"])
+            .current_dir(sb.work())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Spread the signal over start-up, planning, staging and the rename.
+        std::thread::sleep(std::time::Duration::from_micros(500 * i));
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let code = child.wait().unwrap().code();
+        let dir = sb.work().join(&target);
+        match code {
+            Some(0) => assert!(is_complete(&dir), "exit 0 but {target} is incomplete"),
+            // 130 from gogen's handler (None: the signal came before it was installed):
+            // nothing at all, or a complete project when it came after the rename.
+            Some(130) | None => assert!(
+                !dir.exists() || is_complete(&dir),
+                "interrupted and {target} is partial"
+            ),
+            other => panic!("unexpected exit {other:?}"),
+        }
+        assert!(
+            staging_leftovers(&sb.work()).is_empty(),
+            "staging left after run {i}"
+        );
+        *outcomes.entry(code).or_insert(0) += 1;
+    }
+    eprintln!("outcomes: {outcomes:?}");
+}
+
+/// Every file the lock file lists is there with its recorded hash.
+fn is_complete(dir: &Path) -> bool {
+    let Ok(text) = fs::read_to_string(dir.join(".gogen.toml")) else {
+        return false;
+    };
+    let lock: toml::Table = toml::from_str(&text).unwrap();
+    lock["files"]
+        .as_table()
+        .unwrap()
+        .iter()
+        .all(|(path, hash)| {
+            fs::read(dir.join(path)).is_ok_and(|bytes| {
+                Some(format!("sha256:{}", gogen::blueprint::sha256_hex(&bytes)).as_str())
+                    == hash.as_str()
+            })
+        })
+}
