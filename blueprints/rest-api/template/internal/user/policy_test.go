@@ -9,24 +9,24 @@ func TestPolicy(t *testing.T) {
 	role := RoleAdmin
 	tests := []struct {
 		name string
-		got  bool
+		give bool
 		want bool
 	}{
-		{name: "admin manages all", got: CanManageAll(admin), want: true},
-		{name: "user cannot manage all", got: CanManageAll(alice), want: false},
-		{name: "admin reads anyone", got: CanRead(admin, "bob"), want: true},
-		{name: "user reads self", got: CanRead(alice, "alice"), want: true},
-		{name: "user cannot read others", got: CanRead(alice, "bob"), want: false},
-		{name: "admin changes roles", got: CanUpdate(admin, "bob", UpdateInput{Role: &role}), want: true},
-		{name: "user updates self", got: CanUpdate(alice, "alice", UpdateInput{}), want: true},
-		{name: "user cannot change own role", got: CanUpdate(alice, "alice", UpdateInput{Role: &role}), want: false},
-		{name: "user cannot update others", got: CanUpdate(alice, "bob", UpdateInput{}), want: false},
+		{name: "admin manages all", give: CanManageAll(admin), want: true},
+		{name: "user cannot manage all", give: CanManageAll(alice), want: false},
+		{name: "admin reads anyone", give: CanRead(admin, "bob"), want: true},
+		{name: "user reads self", give: CanRead(alice, "alice"), want: true},
+		{name: "user cannot read others", give: CanRead(alice, "bob"), want: false},
+		{name: "admin changes roles", give: CanUpdate(admin, "bob", UpdateInput{Role: &role}), want: true},
+		{name: "user updates self", give: CanUpdate(alice, "alice", UpdateInput{}), want: true},
+		{name: "user cannot change own role", give: CanUpdate(alice, "alice", UpdateInput{Role: &role}), want: false},
+		{name: "user cannot update others", give: CanUpdate(alice, "bob", UpdateInput{}), want: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if tt.got != tt.want {
-				t.Errorf("got %t, want %t", tt.got, tt.want)
+			if tt.give != tt.want {
+				t.Errorf("got %t, want %t", tt.give, tt.want)
 			}
 		})
 	}
