@@ -415,10 +415,10 @@ impl Resolver<'_> {
             read.extend(self.renderer.expression_variables(when).unwrap_or_default());
         }
         if let Some(toml::Value::String(d)) = &q.default {
-            // Defaults are templates; a crude scan is enough to decide "depends on".
             read.extend(
-                d.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .map(str::to_string),
+                self.renderer
+                    .variables_in(d, crate::manifest::Syntax::Default)
+                    .unwrap_or_default(),
             );
         }
         keys.any(|k| read.iter().any(|r| r == k))

@@ -81,15 +81,6 @@ pub enum Origin {
 }
 
 impl Origin {
-    pub fn label(&self) -> &str {
-        match self {
-            Origin::BuiltIn => "built-in",
-            Origin::Folder { .. } => "folder",
-            Origin::SearchPath { .. } => "search-path",
-            Origin::Git { .. } => "git",
-        }
-    }
-
     /// What the lock file and `--json` record as the source.
     pub fn describe(&self) -> String {
         match self {
@@ -191,14 +182,19 @@ fn slash_path(p: &Path) -> String {
         .join("/")
 }
 
-/// The shared layers compiled into the binary.
+/// The shared layers compiled into the binary, read once per process.
 pub fn shared_tree() -> Arc<FileTree> {
-    Arc::new(
-        BUILT_IN
-            .get_dir(SHARED_DIR)
-            .map(embedded_tree)
-            .unwrap_or_default(),
-    )
+    static SHARED: std::sync::OnceLock<Arc<FileTree>> = std::sync::OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            Arc::new(
+                BUILT_IN
+                    .get_dir(SHARED_DIR)
+                    .map(embedded_tree)
+                    .unwrap_or_default(),
+            )
+        })
+        .clone()
 }
 
 /// Names of the built-in blueprints, sorted.

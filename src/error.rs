@@ -1,6 +1,5 @@
 //! Typed errors of the core and the one place where they become exit codes.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -274,14 +273,5 @@ impl TemplateDiag {
 impl From<TemplateDiag> for Error {
     fn from(d: TemplateDiag) -> Self {
         Error::Template(Box::new(d))
-    }
-}
-
-/// Wraps a displayable value so `Error` messages can show lists compactly.
-pub struct Listing<'a>(pub &'a [String]);
-
-impl fmt::Display for Listing<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.join(", "))
     }
 }

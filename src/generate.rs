@@ -109,18 +109,23 @@ fn check_expressions(manifest: &Manifest, renderer: &Renderer, reference: &str) 
         file: format!("{reference}/{}", blueprint::MANIFEST_FILE),
         message,
     };
+    // A `when` may read only answers known by then: earlier questions, or all of them for files.
+    let check_when = |what: &str, when: &str, known: &[&str], unknown: &str| -> Result<()> {
+        let vars = renderer
+            .expression_variables(when)
+            .map_err(|e| fail(format!("{what}: when {when:?}: {e}")))?;
+        match vars.iter().find(|v| !known.contains(&v.as_str())) {
+            Some(v) => Err(fail(format!(
+                "{what}: when {when:?} reads `{v}`, which is not {unknown}"
+            ))),
+            None => Ok(()),
+        }
+    };
     let mut earlier: Vec<&str> = vec!["gogen_version"];
     for q in &manifest.questions {
         if let Some(when) = &q.when {
-            let vars = renderer
-                .expression_variables(when)
-                .map_err(|e| fail(format!("question `{}`: when {when:?}: {e}", q.key)))?;
-            if let Some(v) = vars.iter().find(|v| !earlier.contains(&v.as_str())) {
-                return Err(fail(format!(
-                    "question `{}`: when {when:?} reads `{v}`, which is not an earlier question",
-                    q.key
-                )));
-            }
+            let what = format!("question `{}`", q.key);
+            check_when(&what, when, &earlier, "an earlier question")?;
         }
         let is_template = matches!(&q.default, Some(toml::Value::String(s)) if s.contains('{'));
         // A templated default can only be checked once earlier answers exist; a literal one now.
@@ -133,15 +138,8 @@ fn check_expressions(manifest: &Manifest, renderer: &Renderer, reference: &str) 
     }
     for rule in &manifest.file_rules {
         if let Some(when) = &rule.when {
-            let vars = renderer
-                .expression_variables(when)
-                .map_err(|e| fail(format!("files rule {:?}: when {when:?}: {e}", rule.path)))?;
-            if let Some(v) = vars.iter().find(|v| !earlier.contains(&v.as_str())) {
-                return Err(fail(format!(
-                    "files rule {:?}: when {when:?} reads `{v}`, which is not a question",
-                    rule.path
-                )));
-            }
+            let what = format!("files rule {:?}", rule.path);
+            check_when(&what, when, &earlier, "a question")?;
         }
     }
     Ok(())

@@ -131,31 +131,12 @@ fn check_templates(bp: &Blueprint, renderer: &Renderer, report: &mut Report) -> 
             sources.push((rule_key, rel.to_string(), bytes));
         }
     }
-    let rules: Vec<_> = bp
-        .manifest
-        .file_rules
-        .iter()
-        .filter_map(|r| {
-            globset::Glob::new(&r.path)
-                .ok()
-                .map(|g| (r, g.compile_matcher()))
-        })
-        .collect();
+    // The manifest's globs were checked when it loaded.
+    let rules = plan::compile_rules(bp).unwrap_or_default();
     for (rule_key, name, bytes) in &sources {
-        let matching = || {
-            rules
-                .iter()
-                .filter(|(_, m)| m.is_match(rule_key))
-                .map(|(r, _)| *r)
-        };
-        let verbatim = matching()
-            .filter_map(|r| r.verbatim)
-            .next_back()
-            .unwrap_or(false);
-        let syntax = matching()
-            .filter_map(|r| r.syntax)
-            .next_back()
-            .unwrap_or(Syntax::Default);
+        let plan::FileSettings {
+            verbatim, syntax, ..
+        } = plan::file_settings(&rules, rule_key);
         // Paths: each component is a small template of its own.
         if name.starts_with(TEMPLATE_DIR) || name.starts_with(SHARED_DIR) {
             for component in rule_key.split('/') {
@@ -242,14 +223,10 @@ fn check_rules(bp: &Blueprint, report: &mut Report) {
                 .map(|(rel, _)| format!("{SHARED_DIR}/{layer}/{rel}")),
         );
     }
-    for rule in &bp.manifest.file_rules {
-        let Ok(glob) = globset::Glob::new(&rule.path) else {
-            continue;
-        };
-        let matcher = glob.compile_matcher();
-        if !keys.iter().any(|k| matcher.is_match(k)) {
+    for compiled in plan::compile_rules(bp).unwrap_or_default() {
+        if !keys.iter().any(|k| compiled.matcher.is_match(k)) {
             report.findings.push(warning(
-                format!("files rule {:?}", rule.path),
+                format!("files rule {:?}", compiled.rule.path),
                 "matches no file (rules match source names, with the .jinja suffix)",
             ));
         }

@@ -71,9 +71,35 @@ struct Source<'a> {
     bytes: &'a [u8],
 }
 
-struct CompiledRule<'a> {
-    rule: &'a FileRule,
-    matcher: GlobMatcher,
+pub struct CompiledRule<'a> {
+    pub rule: &'a FileRule,
+    pub matcher: GlobMatcher,
+}
+
+/// What the `[[files]]` rules say about one source file (`when` aside); later rules win.
+#[derive(Debug, Clone, Default)]
+pub struct FileSettings {
+    pub executable: bool,
+    pub verbatim: bool,
+    pub syntax: Syntax,
+    pub rename: Option<String>,
+}
+
+pub fn file_settings(rules: &[CompiledRule<'_>], rule_key: &str) -> FileSettings {
+    let mut settings = FileSettings::default();
+    for rule in rules
+        .iter()
+        .filter(|r| r.matcher.is_match(rule_key))
+        .map(|r| r.rule)
+    {
+        settings.executable = rule.executable.unwrap_or(settings.executable);
+        settings.verbatim = rule.verbatim.unwrap_or(settings.verbatim);
+        settings.syntax = rule.syntax.unwrap_or(settings.syntax);
+        if rule.rename.is_some() {
+            settings.rename = rule.rename.clone();
+        }
+    }
+    settings
 }
 
 pub fn plan(blueprint: &Blueprint, renderer: &Renderer, answers: &Answers) -> Result<Plan> {
@@ -138,10 +164,6 @@ fn plan_one(
     ctx: &Context,
     out: &mut Plan,
 ) -> Result<Option<Rendered>> {
-    let mut executable = false;
-    let mut verbatim = false;
-    let mut syntax = Syntax::Default;
-    let mut rename = None;
     for compiled in rules
         .iter()
         .filter(|r| r.matcher.is_match(&source.rule_key))
@@ -157,13 +179,13 @@ fn plan_one(
                 return Ok(None);
             }
         }
-        executable = rule.executable.unwrap_or(executable);
-        verbatim = rule.verbatim.unwrap_or(verbatim);
-        syntax = rule.syntax.unwrap_or(syntax);
-        if rule.rename.is_some() {
-            rename = rule.rename.clone();
-        }
     }
+    let FileSettings {
+        executable,
+        verbatim,
+        syntax,
+        rename,
+    } = file_settings(rules, &source.rule_key);
     let is_template = source.relative.ends_with(TEMPLATE_SUFFIX);
     let mut components = Vec::new();
     let parts: Vec<&str> = source.relative.split('/').collect();
@@ -208,7 +230,7 @@ fn plan_one(
     }))
 }
 
-fn compile_rules(blueprint: &Blueprint) -> Result<Vec<CompiledRule<'_>>> {
+pub fn compile_rules(blueprint: &Blueprint) -> Result<Vec<CompiledRule<'_>>> {
     blueprint
         .manifest
         .file_rules

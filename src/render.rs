@@ -228,26 +228,16 @@ fn add_filters(env: &mut Environment<'static>) {
 mod tests {
     use super::*;
     use crate::blueprint::Origin;
-    use crate::manifest::Manifest;
+    use crate::blueprint::test_blueprint_with_shared;
 
     fn renderer_with(files: &[(&str, &str)], origin: Origin) -> Renderer {
-        let mut tree = FileTree::default();
-        tree.insert(
-            "blueprint.toml".into(),
-            b"name='t'\nversion='0.1.0'\ndescription='t'\n".to_vec(),
+        let mut bp = test_blueprint_with_shared(
+            "name='t'\nversion='0.1.0'\ndescription='t'\n",
+            files,
+            &[("layer/part.jinja", "shared {{ name }}")],
         );
-        for (p, c) in files {
-            tree.insert((*p).into(), c.as_bytes().to_vec());
-        }
-        let mut shared = FileTree::default();
-        shared.insert("layer/part.jinja".into(), b"shared {{ name }}".to_vec());
-        let manifest = Manifest::parse("name='t'\nversion='0.1.0'\ndescription='t'\n").unwrap();
-        Renderer::new(&Blueprint {
-            manifest,
-            origin,
-            files: Arc::new(tree),
-            shared: Arc::new(shared),
-        })
+        bp.origin = origin;
+        Renderer::new(&bp)
     }
 
     fn ctx(pairs: &[(&str, Value)]) -> Context {
