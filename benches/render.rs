@@ -36,7 +36,8 @@ fn bench_blueprints(c: &mut Criterion) {
         let label = format!("plan+render/{}", bp.name());
         c.bench_function(&label, |b| {
             b.iter(|| {
-                let plan = gogen::plan::plan(&bp, &renderer, black_box(&answers)).unwrap();
+                let plan =
+                    gogen::generate::plan::plan(&bp, &renderer, black_box(&answers)).unwrap();
                 black_box(plan.files.len())
             })
         });
@@ -51,7 +52,7 @@ fn bench_blueprints(c: &mut Criterion) {
                 .resolve(&inputs, None)
                 .unwrap();
                 black_box(
-                    gogen::plan::plan(&bp, &renderer, &answers)
+                    gogen::generate::plan::plan(&bp, &renderer, &answers)
                         .unwrap()
                         .files
                         .len(),

@@ -12,6 +12,11 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// The project was written, but a post-step (git, go mod download) failed.
     pub const POST_STEP_FAILED: u8 = 3;
+    /// `gogen check`: an update is available (a newer blueprint, or answers no longer valid).
+    pub const UPDATE_AVAILABLE: u8 = 4;
+    /// `gogen update`/`add`/`remove`: applied with conflicts to resolve; `gogen check`:
+    /// conflicts from an earlier update are still unresolved.
+    pub const CONFLICTS: u8 = 5;
     /// Interrupted by Ctrl-C or a termination signal: nothing was written, or (after the
     /// project was in place) the project is complete.
     pub const INTERRUPTED: u8 = 130;
@@ -21,7 +26,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum Error {
-    #[error("unknown blueprint `{name}`{}", did_you_mean(.suggestion))]
+    #[error("unknown blueprint `{}`{}", short(.name), did_you_mean(.suggestion))]
     #[diagnostic(help(
         "run `gogen list` to see the blueprints, or pass a path to a blueprint folder"
     ))]
@@ -36,7 +41,7 @@ pub enum Error {
     #[error("{file}: {message}")]
     Manifest { file: String, message: String },
 
-    #[error("answer `{key}` = {value:?} is invalid: {rule}")]
+    #[error("answer `{}` = {:?} is invalid: {rule}", short(.key), short(.value))]
     #[diagnostic(help("{hint}"))]
     InvalidAnswer {
         key: String,
@@ -45,7 +50,7 @@ pub enum Error {
         hint: String,
     },
 
-    #[error("unknown answer key `{key}` (from {origin}){}", did_you_mean(.suggestion))]
+    #[error("unknown answer key `{}` (from {origin}){}", short(.key), did_you_mean(.suggestion))]
     #[diagnostic(help("`gogen info <blueprint>` lists the questions this blueprint asks"))]
     UnknownAnswerKey {
         key: String,
@@ -67,7 +72,7 @@ pub enum Error {
     #[error("answers file {}: {message}", .path.display())]
     AnswersFile { path: PathBuf, message: String },
 
-    #[error("invalid --set `{given}`: {message}")]
+    #[error("invalid --set `{}`: {message}", short(.given))]
     #[diagnostic(help("write it as --set KEY=VALUE, e.g. --set module=github.com/acme/users"))]
     BadSet { given: String, message: String },
 
@@ -75,7 +80,7 @@ pub enum Error {
     #[diagnostic(transparent)]
     Template(Box<TemplateDiag>),
 
-    #[error("{source_path}: rendered path {rendered:?} is not allowed: {rule}")]
+    #[error("{}: rendered path {:?} is not allowed: {rule}", short(.source_path), short(.rendered))]
     ForbiddenPath {
         source_path: String,
         rendered: String,
@@ -115,6 +120,10 @@ pub enum Error {
     #[error("interrupted; nothing was written")]
     Interrupted,
 
+    #[error("interrupted after {} was written; the project is complete, and no post-step was started", .target.display())]
+    #[diagnostic(help("the post-steps (git init, go mod download) can be run by hand"))]
+    InterruptedWritten { target: PathBuf },
+
     #[error("post-step `{step}` failed: {reason}")]
     #[diagnostic(help("the project is complete; rerun the step by hand: {rerun}"))]
     PostStep {
@@ -126,10 +135,41 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    #[error("{} is not a gogen project: {reason}", .dir.display())]
+    #[diagnostic(help(
+        "a gogen project has the lock file .gogen.toml at its root (`gogen new` writes it); pass the project folder"
+    ))]
+    NotAProject { dir: PathBuf, reason: String },
+
+    #[error("{message}")]
+    #[diagnostic(help("{help}"))]
+    Lifecycle { message: String, help: String },
+
+    #[error("uncommitted changes in paths the update would touch:{}", list_text(.paths))]
+    #[diagnostic(help(
+        "commit or stash them first so the update can be reviewed and undone with git, or pass --allow-dirty"
+    ))]
+    Dirty { paths: Vec<String> },
+
+    #[error("conflicts from the last update are not resolved:{}", list_text(.paths))]
+    #[diagnostic(help(
+        "resolve the conflict markers (and any .gogen-theirs files), commit, then run the command again; `gogen check` lists what is left"
+    ))]
+    PendingConflicts { paths: Vec<String> },
+
+    #[error("unknown feature `{name}` for blueprint `{blueprint}`{}", did_you_mean(.suggestion))]
+    #[diagnostic(help("{}", features_help(.known)))]
+    UnknownFeature {
+        name: String,
+        blueprint: String,
+        known: Vec<String>,
+        suggestion: Option<String>,
+    },
+
     #[error("org config {}: {message}", .path.display())]
     Config { path: PathBuf, message: String },
 
-    #[error("answer `{key}` is locked to {value} by {by}; {origin} cannot change it")]
+    #[error("answer `{}` is locked to {} by {by}; {origin} cannot change it", short(.key), short(.value))]
     #[diagnostic(help("locked values come from the org config; ask its owners to change it"))]
     Locked {
         key: String,
@@ -152,7 +192,12 @@ impl Error {
             | Error::BadSet { .. }
             | Error::Usage(_)
             | Error::Config { .. }
-            | Error::Locked { .. } => exit::USAGE,
+            | Error::Locked { .. }
+            | Error::UnknownFeature { .. } => exit::USAGE,
+            Error::NotAProject { .. }
+            | Error::Lifecycle { .. }
+            | Error::Dirty { .. }
+            | Error::PendingConflicts { .. } => exit::GENERATION_FAILED,
             Error::Blueprint { .. }
             | Error::Manifest { .. }
             | Error::Template(_)
@@ -163,7 +208,7 @@ impl Error {
             | Error::UnsafeTarget { .. }
             | Error::Io { .. } => exit::GENERATION_FAILED,
             Error::PostStep { .. } => exit::POST_STEP_FAILED,
-            Error::Interrupted => exit::INTERRUPTED,
+            Error::Interrupted | Error::InterruptedWritten { .. } => exit::INTERRUPTED,
         }
     }
 
@@ -198,10 +243,38 @@ fn missing_help(missing: &[MissingAnswer]) -> String {
     )
 }
 
+/// Values quoted in messages are cut short: a 1 MiB answer does not fill the terminal.
+fn short(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::printable::shorten(s, 200)
+}
+
 fn did_you_mean(suggestion: &Option<String>) -> String {
     match suggestion {
         Some(s) => format!("; did you mean `{s}`?"),
         None => String::new(),
+    }
+}
+
+fn list_text(paths: &[String]) -> String {
+    let mut out = String::new();
+    for p in paths.iter().take(20) {
+        out.push_str("\n  ");
+        out.push_str(p);
+    }
+    if paths.len() > 20 {
+        out.push_str(&format!("\n  … and {} more", paths.len() - 20));
+    }
+    out
+}
+
+fn features_help(known: &[String]) -> String {
+    if known.is_empty() {
+        "this blueprint declares no features".into()
+    } else {
+        format!(
+            "features of this blueprint: {} (`gogen info <blueprint>` describes them)",
+            known.join(", ")
+        )
     }
 }
 

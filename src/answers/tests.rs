@@ -355,9 +355,11 @@ fn set_parsing_splits_on_the_first_equals() {
 }
 
 /// Answers questions from a script, recording what it was asked; rejects like a terminal would.
+#[derive(Default)]
 struct Scripted {
     replies: VecDeque<AnswerValue>,
     asked: Vec<String>,
+    progress: Vec<Progress>,
 }
 
 impl Prompter for Scripted {
@@ -366,15 +368,20 @@ impl Prompter for Scripted {
         q: &Question,
         default: Option<&AnswerValue>,
         check: &dyn Fn(&AnswerValue) -> std::result::Result<(), String>,
-    ) -> Result<AnswerValue> {
+        progress: Progress,
+    ) -> Result<Asked> {
         self.asked.push(q.key.clone());
+        self.progress.push(progress);
         loop {
             let reply = self.replies.pop_front().or_else(|| default.cloned());
             let Some(v) = reply else {
                 return Err(Error::Interrupted);
             };
+            if v == AnswerValue::Str("<back>".into()) {
+                return Ok(Asked::Back);
+            }
             if check(&v).is_ok() {
-                return Ok(v);
+                return Ok(Asked::Value(v));
             }
         }
     }
@@ -387,7 +394,7 @@ fn prompts_ask_only_what_is_missing_and_reask_on_invalid_input() {
             AnswerValue::Str("not a module".into()),
             AnswerValue::Str("example.com/acme/shop".into()),
         ]),
-        asked: vec![],
+        ..Scripted::default()
     };
     let a = resolve_with(&sets(&[("db", "postgres")]), Some(&mut p)).unwrap();
     assert_eq!(
@@ -403,6 +410,40 @@ fn prompts_ask_only_what_is_missing_and_reask_on_invalid_input() {
         p.asked,
         vec!["module", "project_name", "pool", "docker", "extras", "slug"]
     );
+}
+
+#[test]
+fn back_returns_to_the_previous_prompt_with_its_answer_offered_and_progress_counts() {
+    let back = || AnswerValue::Str("<back>".into());
+    let mut p = Scripted {
+        replies: VecDeque::from([
+            AnswerValue::Str("example.com/acme/shop".into()),
+            // project_name: go back to module and change it.
+            back(),
+            AnswerValue::Str("example.com/acme/store".into()),
+        ]),
+        ..Scripted::default()
+    };
+    let a = resolve_with(&sets(&[("db", "postgres")]), Some(&mut p)).unwrap();
+    assert_eq!(
+        a.get("module"),
+        Some(&AnswerValue::Str("example.com/acme/store".into()))
+    );
+    // The derived default follows the new module.
+    assert_eq!(
+        a.get("project_name"),
+        Some(&AnswerValue::Str("store".into()))
+    );
+    assert_eq!(&p.asked[..3], ["module", "project_name", "module"]);
+    // db came from a flag, so 6 of the 7 questions can be asked.
+    let numbers: Vec<(usize, usize, bool)> = p
+        .progress
+        .iter()
+        .map(|g| (g.number, g.total, g.can_go_back))
+        .collect();
+    assert_eq!(numbers[0], (1, 6, false));
+    assert_eq!(numbers[1], (2, 6, true));
+    assert_eq!(numbers[2], (1, 6, false));
 }
 
 fn org(text: &str) -> crate::config::OrgConfig {

@@ -6,15 +6,16 @@ use serde_json::{Value, json};
 
 use crate::answers::Origin;
 use crate::error::{Error, Result, shell_word};
+use crate::generate::poststep::StepStatus;
 use crate::generate::{BlueprintSummary, Info, JSON_SCHEMA_VERSION, Outcome};
-use crate::poststep::StepStatus;
 
 fn io(e: std::io::Error) -> Error {
     Error::io("write", "stdout", e)
 }
 
 pub fn write_json(out: &mut impl Write, doc: &Value) -> Result<()> {
-    writeln!(out, "{doc:#}").map_err(io)
+    out.write_all(crate::cli::term::json_text(doc).as_bytes())
+        .map_err(io)
 }
 
 fn human_size(bytes: usize) -> String {
@@ -141,17 +142,24 @@ pub fn new_text(out: &mut impl Write, o: &Outcome) -> Result<()> {
     Ok(())
 }
 
-/// The non-interactive command that reproduces a prompted run.
-pub fn equivalent_command(blueprint: &str, o: &Outcome) -> String {
+/// The non-interactive command that reproduces a prompted run (`target` as given; none
+/// means the default folder).
+pub fn equivalent_command(
+    blueprint: &str,
+    target: Option<&std::path::Path>,
+    answers: &crate::answers::Answers,
+) -> String {
     let mut words = vec![
         "gogen".to_string(),
         "new".to_string(),
         shell_word(blueprint),
-        shell_word(&o.target.display().to_string()),
-        "--no-input".to_string(),
     ];
-    for a in &o.answers.items {
-        if a.origin == Origin::Skipped {
+    if let Some(t) = target {
+        words.push(shell_word(&t.display().to_string()));
+    }
+    words.push("--no-input".to_string());
+    for a in &answers.items {
+        if matches!(a.origin, Origin::Skipped | Origin::Locked) {
             continue;
         }
         words.push("--set".into());
@@ -165,11 +173,22 @@ pub fn list_text(out: &mut impl Write, blueprints: &[BlueprintSummary]) -> Resul
         writeln!(out, "No built-in blueprints.").map_err(io)?;
     }
     for b in blueprints {
-        writeln!(
-            out,
-            "{:<14} {:<8} {:<9} {}",
-            b.name, b.version, b.source, b.description
-        )
+        match &b.shadowed_by {
+            None => writeln!(
+                out,
+                "{:<14} {:<8} {:<9} {}",
+                b.name, b.version, b.source, b.description
+            ),
+            Some(by) => writeln!(
+                out,
+                "{:<14} {:<8} {:<9} (shadowed by {by}: `gogen new {}` means that one; use this one by its path: gogen new {})",
+                b.name,
+                b.version,
+                b.source,
+                b.name,
+                shell_word(b.source.trim_start_matches("search-path:"))
+            ),
+        }
         .map_err(io)?;
     }
     Ok(())
@@ -192,6 +211,7 @@ pub fn info_json(out: &mut impl Write, info: &Info) -> Result<()> {
         "default_tree_error": tree_error,
         "default_tree_answers": info.default_tree_answers,
         "tests": info.tests,
+        "features": info.features,
     });
     write_json(out, &doc)
 }
@@ -253,17 +273,36 @@ pub fn info_text(out: &mut impl Write, info: &Info) -> Result<()> {
         }
         Err(e) => writeln!(out, "\nFiles with default answers: unavailable ({e})").map_err(io)?,
     }
+    if !info.features.is_empty() {
+        writeln!(out, "\nFeatures (gogen add / gogen remove):").map_err(io)?;
+        let answers = |t: &toml::Table| {
+            t.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        for f in &info.features {
+            writeln!(out, "  {}: {}", f.name, f.help).map_err(io)?;
+            writeln!(
+                out,
+                "      add sets {}; remove sets {}",
+                answers(&f.set),
+                answers(&f.unset)
+            )
+            .map_err(io)?;
+        }
+    }
     if !info.tests.is_empty() {
         writeln!(out, "\nTest matrix: {}", info.tests.join(", ")).map_err(io)?;
     }
     Ok(())
 }
 
-pub fn lint_text(out: &mut impl Write, report: &crate::lint::Report) -> Result<()> {
+pub fn lint_text(out: &mut impl Write, report: &crate::blueprint::lint::Report) -> Result<()> {
     for f in &report.findings {
         let level = match f.severity {
-            crate::lint::Severity::Error => "error",
-            crate::lint::Severity::Warning => "warning",
+            crate::blueprint::lint::Severity::Error => "error",
+            crate::blueprint::lint::Severity::Warning => "warning",
         };
         writeln!(out, "{level}: {}: {}", f.at, f.message).map_err(io)?;
     }

@@ -2,6 +2,13 @@
 //! Either way a blueprint is read whole into memory first, so rendering never touches
 //! the filesystem and a template cannot reach outside its own files.
 
+pub mod gitsource;
+mod hashing;
+pub mod lint;
+pub mod manifest;
+pub mod scaffold;
+pub mod schema;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,8 +16,8 @@ use std::sync::Arc;
 use include_dir::{Dir, DirEntry, include_dir};
 use sha2::{Digest, Sha256};
 
+use crate::blueprint::manifest::Manifest;
 use crate::error::{Error, Result};
-use crate::manifest::Manifest;
 
 static BUILT_IN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/blueprints");
 
@@ -27,7 +34,25 @@ pub const MAX_TOTAL_BYTES: u64 = 64 * 1024 * 1024;
 /// An in-memory file tree keyed by `/`-separated relative paths, sorted.
 #[derive(Debug, Default, Clone)]
 pub struct FileTree {
-    files: BTreeMap<String, Arc<[u8]>>,
+    files: BTreeMap<String, Bytes>,
+}
+
+/// A file's bytes: borrowed from the binary for a built-in blueprint (no copy per run),
+/// owned for one read from disk or git.
+#[derive(Debug, Clone)]
+enum Bytes {
+    Embedded(&'static [u8]),
+    Owned(Arc<[u8]>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Embedded(b) => b,
+            Bytes::Owned(b) => b,
+        }
+    }
 }
 
 impl FileTree {
@@ -50,7 +75,11 @@ impl FileTree {
     }
 
     pub fn insert(&mut self, path: String, bytes: Vec<u8>) {
-        self.files.insert(path, bytes.into());
+        self.files.insert(path, Bytes::Owned(bytes.into()));
+    }
+
+    fn insert_embedded(&mut self, path: String, bytes: &'static [u8]) {
+        self.files.insert(path, Bytes::Embedded(bytes));
     }
 
     pub fn len(&self) -> usize {
@@ -105,6 +134,9 @@ pub struct Blueprint {
     pub files: Arc<FileTree>,
     /// The shared layers folder (always the built-in one).
     pub shared: Arc<FileTree>,
+    /// A built-in's content hash, computed when gogen was built (`build.rs`).
+    /// `None` wherever the files may differ from the build's (history, tests, folders).
+    pub known_hash: Option<&'static str>,
 }
 
 impl Blueprint {
@@ -124,35 +156,30 @@ impl Blueprint {
     /// sha256 over every file this blueprint can render (its folder and the layers it
     /// uses), so a lock file can tell which blueprint content produced a project.
     pub fn content_hash(&self) -> String {
-        let mut hasher = Sha256::new();
-        let mut feed = |path: &str, bytes: &[u8]| {
-            hasher.update((path.len() as u64).to_le_bytes());
-            hasher.update(path.as_bytes());
-            hasher.update((bytes.len() as u64).to_le_bytes());
-            hasher.update(bytes);
-        };
+        match self.known_hash {
+            Some(hash) => hash.to_string(),
+            None => self.compute_content_hash(),
+        }
+    }
+
+    /// The content hash from the files themselves (`content_hash` takes a built-in's from the
+    /// table the build computed).
+    pub fn compute_content_hash(&self) -> String {
+        let mut hasher = hashing::ContentHasher::default();
         for (path, bytes) in self.files.iter() {
-            feed(path, bytes);
+            hasher.file(path, bytes);
         }
         for layer in &self.manifest.layers {
             let prefix = format!("{SHARED_DIR}/{layer}");
             for (path, bytes) in self.shared.under(layer) {
-                feed(&format!("{prefix}/{path}"), bytes);
+                hasher.file(&format!("{prefix}/{path}"), bytes);
             }
         }
-        format!("sha256:{}", hex(&hasher.finalize()))
+        hasher.finish()
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
+pub use hashing::hex;
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
@@ -165,7 +192,7 @@ fn embedded_tree(dir: &Dir<'static>) -> FileTree {
                 DirEntry::Dir(d) => walk(d, root, out),
                 DirEntry::File(f) => {
                     let rel = f.path().strip_prefix(root).unwrap_or(f.path());
-                    out.insert(slash_path(rel), f.contents().to_vec());
+                    out.insert_embedded(slash_path(rel), f.contents());
                 }
             }
         }
@@ -173,6 +200,22 @@ fn embedded_tree(dir: &Dir<'static>) -> FileTree {
     let mut tree = FileTree::default();
     walk(dir, dir.path(), &mut tree);
     tree
+}
+
+/// The entry `name` directly inside `dir`. (`Dir::get_dir`/`get_file` search the whole
+/// embedded tree depth first, the recorded history included, on every call.)
+fn child(dir: &Dir<'static>, name: &str) -> Option<&'static DirEntry<'static>> {
+    let entries: &'static [DirEntry<'static>] = dir.entries();
+    entries
+        .iter()
+        .find(|e| e.path().file_name().is_some_and(|n| n == name))
+}
+
+fn child_dir(dir: &Dir<'static>, name: &str) -> Option<&'static Dir<'static>> {
+    match child(dir, name)? {
+        DirEntry::Dir(d) => Some(d),
+        DirEntry::File(_) => None,
+    }
 }
 
 fn slash_path(p: &Path) -> String {
@@ -188,8 +231,24 @@ pub fn shared_tree() -> Arc<FileTree> {
     SHARED
         .get_or_init(|| {
             Arc::new(
-                BUILT_IN
-                    .get_dir(SHARED_DIR)
+                child_dir(&BUILT_IN, SHARED_DIR)
+                    .map(embedded_tree)
+                    .unwrap_or_default(),
+            )
+        })
+        .clone()
+}
+
+/// The folder of recorded built-in blueprint versions (`scripts/blueprint-history`).
+pub const HISTORY_DIR: &str = "_history";
+
+/// The embedded history of built-in blueprint versions, read once per process.
+pub fn history_tree() -> Arc<FileTree> {
+    static HISTORY: std::sync::OnceLock<Arc<FileTree>> = std::sync::OnceLock::new();
+    HISTORY
+        .get_or_init(|| {
+            Arc::new(
+                child_dir(&BUILT_IN, HISTORY_DIR)
                     .map(embedded_tree)
                     .unwrap_or_default(),
             )
@@ -199,12 +258,17 @@ pub fn shared_tree() -> Arc<FileTree> {
 
 /// Names of the built-in blueprints, sorted.
 pub fn built_in_names() -> Vec<String> {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(scan_built_in_names).clone()
+}
+
+fn scan_built_in_names() -> Vec<String> {
     let mut names: Vec<String> = BUILT_IN
         .dirs()
         .filter_map(|d| {
             let name = d.path().file_name()?.to_str()?;
-            let is_blueprint =
-                !name.starts_with(['_', '.']) && d.get_file(d.path().join(MANIFEST_FILE)).is_some();
+            let is_blueprint = !name.starts_with(['_', '.'])
+                && matches!(child(d, MANIFEST_FILE), Some(DirEntry::File(_)));
             is_blueprint.then(|| name.to_string())
         })
         .collect();
@@ -213,8 +277,7 @@ pub fn built_in_names() -> Vec<String> {
 }
 
 pub fn load_built_in(name: &str) -> Result<Blueprint> {
-    let dir = BUILT_IN
-        .get_dir(name)
+    let dir = child_dir(&BUILT_IN, name)
         .filter(|_| !name.starts_with(['_', '.']) && !name.contains('/'))
         .ok_or_else(|| unknown_blueprint(name))?;
     let files = embedded_tree(dir);
@@ -228,7 +291,20 @@ pub fn load_built_in(name: &str) -> Result<Blueprint> {
             ),
         });
     }
-    finish(manifest, Origin::BuiltIn, files)
+    let mut bp = finish(manifest, Origin::BuiltIn, files)?;
+    bp.known_hash = built_in_hash(name, &bp.manifest.layers);
+    Ok(bp)
+}
+
+/// The build's content hash of the built-in `name`, if the build computed one with the same
+/// layers as the manifest parsed at run time.
+fn built_in_hash(name: &str, layers: &[String]) -> Option<&'static str> {
+    static HASHES: &[(&str, &[&str], &str)] =
+        include!(concat!(env!("OUT_DIR"), "/built_in_hashes.rs"));
+    HASHES
+        .iter()
+        .find(|(n, l, _)| *n == name && l.iter().eq(layers.iter()))
+        .map(|(_, _, hash)| *hash)
 }
 
 pub fn unknown_blueprint(name: &str) -> Error {
@@ -257,98 +333,121 @@ pub fn looks_like_path(reference: &str) -> bool {
     reference.contains('/') || reference.contains('\\') || reference.starts_with('.')
 }
 
-/// Reads a blueprint folder. Symlinks anywhere in it are refused (they could pull in
-/// files from outside the folder), and so is anything named `.git` in any case.
+/// Reads a blueprint folder. Links anywhere in it are refused (they could pull in files
+/// from outside the folder), and so is anything git or Windows would read as `.git`.
 pub fn load_folder(given: &str) -> Result<Blueprint> {
     let root = PathBuf::from(given);
-    let meta = std::fs::symlink_metadata(&root).map_err(|e| Error::Blueprint {
+    let dir = crate::safefs::DirHandle::open(&root).map_err(|e| Error::Blueprint {
         blueprint: given.to_string(),
-        message: format!("cannot read the folder: {e}"),
+        message: if e.kind() == std::io::ErrorKind::Other {
+            "the blueprint folder is a symbolic link; pass the real folder".into()
+        } else if e.kind() == std::io::ErrorKind::NotADirectory {
+            "not a folder".into()
+        } else {
+            format!("cannot read the folder: {e}")
+        },
     })?;
-    if meta.file_type().is_symlink() {
-        return Err(Error::Blueprint {
-            blueprint: given.to_string(),
-            message: "the blueprint folder is a symbolic link; pass the real folder".into(),
-        });
-    }
-    if !meta.is_dir() {
-        return Err(Error::Blueprint {
-            blueprint: given.to_string(),
-            message: "not a folder".into(),
-        });
-    }
-    let files = read_folder(given, &root)?;
-    let manifest = parse_manifest(&files, &format!("{given}/{MANIFEST_FILE}"))?;
+    load_from_dir(given, &dir, root)
+}
+
+/// Reads a blueprint from an open folder handle (a folder, or a subfolder of a git
+/// checkout reached without following links).
+pub fn load_from_dir(
+    given: &str,
+    dir: &crate::safefs::DirHandle,
+    root: PathBuf,
+) -> Result<Blueprint> {
+    let mut tree = FileTree::default();
+    let mut total = 0;
+    read_tree(given, dir, "", &mut tree, &mut total)?;
+    let manifest = parse_manifest(&tree, &format!("{given}/{MANIFEST_FILE}"))?;
     let origin = Origin::Folder {
         given: given.to_string(),
         root,
     };
-    finish(manifest, origin, files)
+    finish(manifest, origin, tree)
 }
 
-fn read_folder(given: &str, root: &Path) -> Result<FileTree> {
+/// Reads every file below `dir` into `tree`. Each entry is opened relative to its open
+/// folder with no-follow semantics and checked on the opened handle, so a file swapped for
+/// a link while gogen reads cannot be followed.
+fn read_tree(
+    given: &str,
+    dir: &crate::safefs::DirHandle,
+    prefix: &str,
+    tree: &mut FileTree,
+    total: &mut u64,
+) -> Result<()> {
+    use crate::safefs::{Kind, ReadError};
     let refuse = |message: String| Error::Blueprint {
         blueprint: given.to_string(),
         message,
     };
-    let mut tree = FileTree::default();
-    let mut total: u64 = 0;
-    let walker = walkdir::WalkDir::new(root)
-        .follow_links(false)
-        .sort_by_file_name();
-    for entry in walker {
-        let entry = entry.map_err(|e| refuse(format!("cannot read: {e}")))?;
-        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        if rel.as_os_str().is_empty() {
-            continue;
-        }
-        let rel_text = rel
-            .to_str()
-            .ok_or_else(|| refuse(format!("{} is not valid UTF-8", rel.display())))?;
-        let rel_slash = slash_path(rel);
-        if rel
-            .components()
-            .any(|c| c.as_os_str().to_string_lossy().eq_ignore_ascii_case(".git"))
-        {
+    let entries = dir
+        .entries()
+        .map_err(|e| refuse(format!("cannot read {}: {e}", dir.path().display())))?;
+    for (name, kind) in entries {
+        let Some(text) = name.to_str() else {
             return Err(refuse(format!(
-                "{rel_text}: a blueprint may not contain `.git` (in any case)"
+                "{prefix}{} is not valid UTF-8",
+                name.to_string_lossy()
+            )));
+        };
+        let rel = format!("{prefix}{text}");
+        if crate::pathnames::is_dotgit_like(text) {
+            return Err(refuse(format!(
+                "{rel:?}: a blueprint may not contain `.git` (or a name git or Windows reads as `.git`)"
             )));
         }
-        let ft = entry.file_type();
-        if ft.is_symlink() {
-            return Err(refuse(format!(
-                "{rel_text} is a symbolic link; blueprints may not contain links"
-            )));
+        let link = || {
+            refuse(format!(
+                "{rel} is a symbolic link; blueprints may not contain links"
+            ))
+        };
+        match kind {
+            Kind::Link => return Err(link()),
+            Kind::Other => return Err(refuse(format!("{rel} is not a regular file"))),
+            Kind::Dir => {
+                let sub = dir.open_dir(&name).map_err(|e| {
+                    if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error())
+                        || e.kind() == std::io::ErrorKind::NotADirectory
+                    {
+                        link()
+                    } else {
+                        refuse(format!("cannot read {rel}: {e}"))
+                    }
+                })?;
+                read_tree(given, &sub, &format!("{rel}/"), tree, total)?;
+            }
+            Kind::File => {
+                if tree.len() >= MAX_FILES {
+                    return Err(Error::LimitExceeded {
+                        limit: format!(
+                            "blueprint {given} has more than {MAX_FILES} files (the limit)"
+                        ),
+                    });
+                }
+                let bytes = dir.read_file(&name, MAX_FILE_BYTES).map_err(|e| match e {
+                    ReadError::Link => link(),
+                    ReadError::TooLarge { limit } => Error::LimitExceeded {
+                        limit: format!("blueprint {given}: {rel} is larger than {limit} bytes (the limit per file)"),
+                    },
+                    ReadError::NotRegular => refuse(format!("{rel} is not a regular file")),
+                    ReadError::Io(e) => refuse(format!("cannot read {rel}: {e}")),
+                })?;
+                *total += bytes.len() as u64;
+                if *total > MAX_TOTAL_BYTES {
+                    return Err(Error::LimitExceeded {
+                        limit: format!(
+                            "blueprint {given} is larger than {MAX_TOTAL_BYTES} bytes (the limit)"
+                        ),
+                    });
+                }
+                tree.insert(rel, bytes);
+            }
         }
-        if ft.is_dir() {
-            continue;
-        }
-        if !ft.is_file() {
-            return Err(refuse(format!("{rel_text} is not a regular file")));
-        }
-        let len = entry
-            .metadata()
-            .map_err(|e| refuse(format!("{rel_text}: {e}")))?
-            .len();
-        if len > MAX_FILE_BYTES {
-            return Err(Error::LimitExceeded {
-                limit: format!(
-                    "blueprint {given}: {rel_text} is {len} bytes; the limit is {MAX_FILE_BYTES}"
-                ),
-            });
-        }
-        total += len;
-        if total > MAX_TOTAL_BYTES || tree.len() >= MAX_FILES {
-            return Err(Error::LimitExceeded {
-                limit: format!(
-                    "blueprint {given} is larger than {MAX_FILES} files or {MAX_TOTAL_BYTES} bytes"
-                ),
-            });
-        }
-        let bytes = std::fs::read(entry.path()).map_err(|e| Error::io("read", entry.path(), e))?;
-        tree.insert(rel_slash, bytes);
     }
-    Ok(tree)
+    Ok(())
 }
 
 fn parse_manifest(files: &FileTree, display_name: &str) -> Result<Manifest> {
@@ -381,6 +480,7 @@ fn finish(manifest: Manifest, origin: Origin, files: FileTree) -> Result<Bluepri
         origin,
         files: Arc::new(files),
         shared,
+        known_hash: None,
     })
 }
 
@@ -389,20 +489,36 @@ fn finish(manifest: Manifest, origin: Origin, files: FileTree) -> Result<Bluepri
 pub struct Sources {
     /// Folders whose sub-folders are blueprints (`GOGEN_BLUEPRINT_PATH`, then the org config).
     pub search_path: Vec<PathBuf>,
-    /// When non-empty, git sources must start with one of these.
-    pub allowed_git_prefixes: Vec<String>,
+    /// Lists of allowed git prefixes (the system config's, the user's): a git source must
+    /// fall under one prefix of every list.
+    pub allowed_git_prefixes: Vec<Vec<String>>,
 }
 
 /// A blueprint found in the search path.
 #[derive(Debug, Clone)]
 pub struct Found {
+    /// The name in its manifest (the folder name when the manifest cannot be read): the
+    /// name `gogen list` shows and `gogen new` takes.
     pub name: String,
     pub dir: PathBuf,
+    /// What takes this name first: `built-in`, or `search-path:<folder>` of an earlier one.
+    pub shadowed_by: Option<String>,
+}
+
+/// The `name` a blueprint folder's manifest declares, if it can be read.
+fn manifest_name(dir: &Path) -> Option<String> {
+    let handle = crate::safefs::DirHandle::open(dir).ok()?;
+    let bytes = handle
+        .read_file(std::ffi::OsStr::new(MANIFEST_FILE), MAX_FILE_BYTES)
+        .ok()?;
+    let table: toml::Table = toml::from_str(std::str::from_utf8(&bytes).ok()?).ok()?;
+    table.get("name")?.as_str().map(str::to_string)
 }
 
 impl Sources {
-    /// Blueprints in the search path, first folder first; a name already built in, or
-    /// found earlier, is shadowed and not listed again.
+    /// Blueprints in the search path, first folder first, each under its manifest name. A
+    /// name already built in, or found earlier, is marked as shadowed (never silently
+    /// dropped, and never used by name).
     pub fn search(&self) -> Vec<Found> {
         let mut found: Vec<Found> = Vec::new();
         let built_in = built_in_names();
@@ -410,17 +526,28 @@ impl Sources {
             let Ok(entries) = std::fs::read_dir(dir) else {
                 continue;
             };
-            let mut names: Vec<(String, PathBuf)> = entries
+            let mut folders: Vec<(String, PathBuf)> = entries
                 .filter_map(|e| e.ok())
                 .filter(|e| e.path().join(MANIFEST_FILE).is_file())
                 .filter_map(|e| Some((e.file_name().to_str()?.to_string(), e.path())))
+                .filter(|(name, _)| !name.starts_with(['.', '_']))
                 .collect();
-            names.sort();
-            for (name, path) in names {
-                let taken = built_in.contains(&name) || found.iter().any(|f| f.name == name);
-                if !taken && !name.starts_with(['.', '_']) {
-                    found.push(Found { name, dir: path });
-                }
+            folders.sort();
+            for (folder, path) in folders {
+                let name = manifest_name(&path).unwrap_or(folder);
+                let shadowed_by = if built_in.contains(&name) {
+                    Some("built-in".to_string())
+                } else {
+                    found
+                        .iter()
+                        .find(|f| f.name == name && f.shadowed_by.is_none())
+                        .map(|f| format!("search-path:{}", f.dir.display()))
+                };
+                found.push(Found {
+                    name,
+                    dir: path,
+                    shadowed_by,
+                });
             }
         }
         found
@@ -429,7 +556,7 @@ impl Sources {
     /// Resolves a reference: a git URL, a folder path, a built-in name, or a name in the
     /// search path, in that order.
     pub fn resolve(&self, reference: &str) -> Result<Blueprint> {
-        if crate::gitsource::is_git_reference(reference) {
+        if crate::blueprint::gitsource::is_git_reference(reference) {
             return self.load_git(reference);
         }
         if looks_like_path(reference) {
@@ -439,37 +566,58 @@ impl Sources {
             return load_built_in(reference);
         }
         let found = self.search();
-        if let Some(f) = found.iter().find(|f| f.name == reference) {
+        if let Some(f) = found
+            .iter()
+            .find(|f| f.name == reference && f.shadowed_by.is_none())
+        {
             let mut bp = load_folder(&f.dir.display().to_string())?;
             bp.origin = Origin::SearchPath { dir: f.dir.clone() };
             return Ok(bp);
         }
         let mut names = built_in_names();
-        names.extend(found.into_iter().map(|f| f.name));
+        names.extend(
+            found
+                .into_iter()
+                .filter(|f| f.shadowed_by.is_none())
+                .map(|f| f.name),
+        );
         Err(unknown_among(reference, &names))
     }
 
     fn load_git(&self, reference: &str) -> Result<Blueprint> {
-        let spec = crate::gitsource::parse(reference)?;
-        if !crate::gitsource::is_allowed(&spec.url, &self.allowed_git_prefixes) {
+        let spec = crate::blueprint::gitsource::parse(reference)?;
+        let all: Vec<String> = self.allowed_git_prefixes.concat();
+        crate::blueprint::gitsource::check_single_label(&spec.parsed, reference, &all)?;
+        if let Some(list) = self
+            .allowed_git_prefixes
+            .iter()
+            .find(|list| !crate::blueprint::gitsource::is_allowed(&spec.parsed, list))
+        {
             return Err(Error::Usage(format!(
                 "git blueprint source {reference:?} is not under an allowed prefix ({})",
-                self.allowed_git_prefixes.join(", ")
+                list.join(", ")
             )));
         }
-        let checkout = crate::gitsource::fetch(&spec)?;
-        let dir = checkout.blueprint_dir(&spec);
-        let mut bp = load_folder(&dir.display().to_string()).map_err(|e| match e {
-            Error::Blueprint { message, .. } => Error::Blueprint {
-                blueprint: reference.to_string(),
-                message,
-            },
-            other => other,
-        })?;
+        // Busy until the checkout is read and removed: a signal unwinds through here, so
+        // the temporary folder never outlives gogen.
+        let _busy = crate::signals::Busy::begin();
+        let checkout = crate::blueprint::gitsource::fetch(&spec)?;
+        let dir = checkout.open_blueprint_dir(&spec, reference)?;
+        let mut bp =
+            load_from_dir(reference, &dir, dir.path().to_path_buf()).map_err(|e| match e {
+                Error::Blueprint { message, .. } => Error::Blueprint {
+                    blueprint: reference.to_string(),
+                    message,
+                },
+                other => other,
+            })?;
         let subdir = spec.subdir.map(|s| format!(":{s}")).unwrap_or_default();
         bp.origin = Origin::Git {
             pinned: format!("{}#{}{subdir}", spec.url, checkout.commit),
         };
+        if crate::signals::interrupted() {
+            return Err(Error::Interrupted);
+        }
         Ok(bp)
     }
 }
@@ -506,12 +654,41 @@ pub(crate) fn test_blueprint_with_shared(
         origin: Origin::BuiltIn,
         files: Arc::new(tree),
         shared: Arc::new(shared),
+        known_hash: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_build_hashes_every_built_in_as_the_runtime_does() {
+        let names = built_in_names();
+        assert!(!names.is_empty());
+        for name in names {
+            let bp = load_built_in(&name).unwrap();
+            assert!(bp.known_hash.is_some(), "{name}: build.rs computed no hash");
+            assert_eq!(bp.content_hash(), bp.compute_content_hash(), "{name}");
+        }
+    }
+
+    #[test]
+    fn hex_is_lower_case_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff, 0x10]), "000fa5ff10");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn a_built_in_hash_needs_the_same_layers() {
+        let bp = load_built_in("rest-api").unwrap();
+        assert!(built_in_hash("rest-api", &bp.manifest.layers).is_some());
+        assert!(built_in_hash("rest-api", &[]).is_none());
+        assert!(built_in_hash("no-such-blueprint", &bp.manifest.layers).is_none());
+    }
 
     #[test]
     fn suggests_near_names_only() {

@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::signals;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -47,10 +48,16 @@ impl StepKind {
         }
     }
 
+    /// The commands as one line a POSIX shell runs as written (each word quoted as needed).
     pub fn display_commands(self) -> String {
         self.commands()
             .iter()
-            .map(|c| c.join(" "))
+            .map(|c| {
+                c.iter()
+                    .map(|w| crate::error::shell_word(w))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .collect::<Vec<_>>()
             .join(" && ")
     }
@@ -73,6 +80,10 @@ pub struct PostStep {
     pub status: StepStatus,
     #[serde(skip)]
     pub kind: StepKind,
+    /// Asked for explicitly (`--go-mod-download`): when it cannot run, that is a failure
+    /// (exit 3), not a quiet skip.
+    #[serde(skip)]
+    pub requested: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +99,7 @@ pub fn plan_steps(target: &Path, options: PostStepOptions) -> Vec<PostStep> {
         command: kind.display_commands(),
         status,
         kind,
+        requested: kind == StepKind::GoModDownload && options.go_mod_download,
     };
     let git_status = if !options.git {
         StepStatus::Skipped {
@@ -129,18 +141,15 @@ fn command(program: &str, args: &[&str], dir: &Path) -> Command {
 }
 
 fn tool_runs(program: &str, args: &[&str], dir: &Path) -> bool {
-    command(program, args, dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    let mut cmd = command(program, args, dir);
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    matches!(signals::output(&mut cmd, true), Some(Ok(out)) if out.status.success())
 }
 
 fn git_output(args: &[&str], dir: &Path) -> Option<String> {
-    let out = command("git", args, dir)
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
+    let mut cmd = command("git", args, dir);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    let out = signals::output(&mut cmd, true)?.ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
@@ -176,17 +185,52 @@ fn nearest_existing(target: &Path) -> std::path::PathBuf {
     std::path::PathBuf::from(".")
 }
 
-/// Runs the planned steps in order; the first failure stops and is returned.
+/// Runs the planned steps in order; the first failure stops and is returned. A signal stops
+/// the running step (and everything it started) and no further one starts: the result is
+/// then `Error::InterruptedWritten`.
 pub fn run_steps(target: &Path, steps: &mut [PostStep]) -> Result<()> {
+    let interrupted = || Error::InterruptedWritten {
+        target: target.to_path_buf(),
+    };
+    let rerun = |kind: StepKind| {
+        format!(
+            "cd {} && {}",
+            crate::error::shell_word(&target.display().to_string()),
+            kind.display_commands()
+        )
+    };
+    let mut unavailable = None;
     for step in steps.iter_mut() {
+        if let (true, StepStatus::Skipped { reason }) = (step.requested, &step.status) {
+            let reason = reason.clone();
+            step.status = StepStatus::Failed {
+                reason: reason.clone(),
+            };
+            unavailable.get_or_insert(Error::PostStep {
+                step: step.name.to_string(),
+                reason,
+                rerun: rerun(step.kind),
+            });
+            continue;
+        }
         if !matches!(step.status, StepStatus::Planned) {
             continue;
         }
         for argv in step.kind.commands() {
-            let output = command(argv[0], &argv[1..], target)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .output();
+            let mut cmd = command(argv[0], &argv[1..], target);
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+            let Some(output) = signals::output(&mut cmd, true) else {
+                step.status = StepStatus::Skipped {
+                    reason: "interrupted".into(),
+                };
+                return Err(interrupted());
+            };
+            if signals::interrupted() {
+                step.status = StepStatus::Failed {
+                    reason: "interrupted".into(),
+                };
+                return Err(interrupted());
+            }
             let failure = match output {
                 Ok(out) if out.status.success() => None,
                 Ok(out) => Some(format!(
@@ -204,15 +248,11 @@ pub fn run_steps(target: &Path, steps: &mut [PostStep]) -> Result<()> {
                 return Err(Error::PostStep {
                     step: step.name.to_string(),
                     reason,
-                    rerun: format!(
-                        "cd {} && {}",
-                        crate::error::shell_word(&target.display().to_string()),
-                        step.kind.display_commands()
-                    ),
+                    rerun: rerun(step.kind),
                 });
             }
         }
         step.status = StepStatus::Done;
     }
-    Ok(())
+    unavailable.map_or(Ok(()), Err)
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::manifest::{Manifest, Question, QuestionType, Validator};
+use crate::blueprint::manifest::{Manifest, Question, QuestionType, Validator};
 
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
@@ -469,12 +469,20 @@ fn present_or_default(key: &str, test: Value, default_passes: bool) -> Value {
 
 /// Why a `when` expression cannot become a schema condition, if it cannot.
 pub fn untranslatable(manifest: &Manifest, expr: &str) -> Option<String> {
-    let questions: BTreeMap<&str, &Question> = manifest
+    untranslatable_among(&questions_by_key(manifest), expr)
+}
+
+/// The questions by key, built once for many `untranslatable_among` calls.
+pub fn questions_by_key(manifest: &Manifest) -> BTreeMap<&str, &Question> {
+    manifest
         .questions
         .iter()
         .map(|q| (q.key.as_str(), q))
-        .collect();
-    translate(expr, &questions).err()
+        .collect()
+}
+
+pub fn untranslatable_among(questions: &BTreeMap<&str, &Question>, expr: &str) -> Option<String> {
+    translate(expr, questions).err()
 }
 
 #[cfg(test)]

@@ -1,19 +1,25 @@
 //! `new`: resolve the blueprint and answers, plan, check the target, write, run post-steps.
 //! Also the read-only views behind `list` and `info`. Nothing here knows about clap.
 
+pub mod limits;
+pub mod lockfile;
+pub mod plan;
+pub mod poststep;
+pub mod render;
+pub mod write;
+
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::answers::{AnswerInputs, Answers, Prompter, Resolver, check_value, parse_text};
+use crate::blueprint::manifest::{Manifest, Question};
 use crate::blueprint::{self, Blueprint, Sources};
 use crate::config::OrgConfig;
 use crate::error::{Error, Result};
-use crate::manifest::{Manifest, Question};
-use crate::plan::{self, Plan};
-use crate::poststep::{self, PostStep, PostStepOptions};
-use crate::render::Renderer;
-use crate::{lockfile, write};
+use plan::Plan;
+use poststep::{PostStep, PostStepOptions};
+use render::Renderer;
 
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
@@ -38,7 +44,7 @@ impl Context {
         search_path.extend(org.blueprint_path.iter().cloned());
         let sources = Sources {
             search_path,
-            allowed_git_prefixes: org.allowed_git_prefixes.clone(),
+            allowed_git_prefixes: org.git_prefix_lists.clone(),
         };
         Ok(Context { org, sources })
     }
@@ -66,6 +72,9 @@ pub struct BlueprintSummary {
     pub version: String,
     pub description: String,
     pub source: String,
+    /// For a search-path blueprint whose name something else takes first: what does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadowed_by: Option<String>,
 }
 
 impl BlueprintSummary {
@@ -75,6 +84,7 @@ impl BlueprintSummary {
             version: bp.manifest.version.clone(),
             description: bp.manifest.description.clone(),
             source: bp.origin.describe(),
+            shadowed_by: None,
         }
     }
 }
@@ -110,18 +120,26 @@ fn check_expressions(manifest: &Manifest, renderer: &Renderer, reference: &str) 
         message,
     };
     // A `when` may read only answers known by then: earlier questions, or all of them for files.
-    let check_when = |what: &str, when: &str, known: &[&str], unknown: &str| -> Result<()> {
-        let vars = renderer
-            .expression_variables(when)
-            .map_err(|e| fail(format!("{what}: when {when:?}: {e}")))?;
-        match vars.iter().find(|v| !known.contains(&v.as_str())) {
+    let check_when = |what: &str,
+                      when: &str,
+                      known: &std::collections::HashSet<&str>,
+                      unknown: &str|
+     -> Result<()> {
+        let vars = renderer.expression_variables(when).map_err(|e| {
+            fail(format!(
+                "{what}: when {:?}: {e}",
+                crate::printable::shorten(when, 120)
+            ))
+        })?;
+        match vars.iter().find(|v| !known.contains(v.as_str())) {
             Some(v) => Err(fail(format!(
-                "{what}: when {when:?} reads `{v}`, which is not {unknown}"
+                "{what}: when {:?} reads `{v}`, which is not {unknown}",
+                crate::printable::shorten(when, 120)
             ))),
             None => Ok(()),
         }
     };
-    let mut earlier: Vec<&str> = vec!["gogen_version"];
+    let mut earlier: std::collections::HashSet<&str> = ["gogen_version"].into_iter().collect();
     for q in &manifest.questions {
         if let Some(when) = &q.when {
             let what = format!("question `{}`", q.key);
@@ -130,16 +148,32 @@ fn check_expressions(manifest: &Manifest, renderer: &Renderer, reference: &str) 
         let is_template = matches!(&q.default, Some(toml::Value::String(s)) if s.contains('{'));
         // A templated default can only be checked once earlier answers exist; a literal one now.
         if let (Some(default), false) = (&q.default, is_template) {
-            let value = parse_text(q, &crate::manifest::flag_text(default))?;
+            let value = parse_text(q, &crate::blueprint::manifest::flag_text(default))?;
             check_value(q, &value)
                 .map_err(|rule| fail(format!("question `{}`: default {default}: {rule}", q.key)))?;
         }
-        earlier.push(&q.key);
+        earlier.insert(&q.key);
     }
     for rule in &manifest.file_rules {
         if let Some(when) = &rule.when {
             let what = format!("files rule {:?}", rule.path);
             check_when(&what, when, &earlier, "a question")?;
+        }
+    }
+    // Every answer a feature sets, on or off, must pass its question's rules.
+    for feature in &manifest.features {
+        let off = feature.off_answers(manifest).map_err(fail)?;
+        for (key, value) in feature.set.iter().chain(off.iter()) {
+            let Some(q) = manifest.question(key) else {
+                continue;
+            };
+            let parsed = parse_text(q, &crate::blueprint::manifest::flag_text(value))?;
+            check_value(q, &parsed).map_err(|rule| {
+                fail(format!(
+                    "feature `{}`: {key} = {value}: {rule}",
+                    feature.name
+                ))
+            })?;
         }
     }
     Ok(())
@@ -150,7 +184,26 @@ pub fn new_project(
     req: &NewRequest,
     prompter: Option<&mut dyn Prompter>,
 ) -> Result<Outcome> {
+    new_project_with(ctx, req, prompter, &mut |_| {})
+}
+
+/// `new_project`, telling `resolved` the answers as soon as they are known, so a caller
+/// that prompted can still show them when a later step fails.
+pub fn new_project_with(
+    ctx: &Context,
+    req: &NewRequest,
+    prompter: Option<&mut dyn Prompter>,
+    resolved: &mut dyn FnMut(&Answers),
+) -> Result<Outcome> {
+    // Before any question is asked, a DIR given on the command line is checked (without
+    // prompts the full check below lists the files that would be overwritten).
+    if let (Some(target), true) = (&req.target, prompter.is_some()) {
+        write::preflight(&Plan::default(), target, req.force)?;
+    }
     let (bp, renderer) = load(ctx, &req.blueprint)?;
+    if crate::signals::interrupted() {
+        return Err(Error::Interrupted);
+    }
     let resolver = Resolver {
         manifest: &bp.manifest,
         renderer: &renderer,
@@ -160,20 +213,47 @@ pub fn new_project(
     if let Some(name) = &req.preset {
         inputs.preset = Some(ctx.org.preset(name, bp.name())?.clone());
     }
-    let answers = resolver.resolve(&inputs, prompter)?;
+    // Without a DIR, the project name picks the folder: a prompted name whose folder is
+    // taken is asked again at once, not refused after every other question.
+    let force = req.force;
+    let folder_free = |q: &Question,
+                       v: &crate::answers::AnswerValue|
+     -> std::result::Result<(), String> {
+        match v {
+            crate::answers::AnswerValue::Str(name)
+                if q.key == "project_name" && !name.is_empty() =>
+            {
+                folder_name_rule(name)?;
+                write::preflight(&Plan::default(), Path::new(name), force)
+                    .map(|_| ())
+                    .map_err(|e| format!("{e} (this name is also the project's folder; pass DIR to choose another)"))
+            }
+            _ => Ok(()),
+        }
+    };
+    let extra: Option<&crate::answers::ExtraCheck<'_>> = if req.target.is_none() {
+        Some(&folder_free)
+    } else {
+        None
+    };
+    let answers = resolver.resolve_checked(&inputs, prompter, extra)?;
+    resolved(&answers);
     let target = match &req.target {
         Some(t) => t.clone(),
         None => default_target(&bp, &answers)?,
     };
     let mut planned = plan::plan(&bp, &renderer, &answers)?;
-    lockfile::add_to_plan(&bp, &answers, &mut planned);
+    // The lock file and the outcome both carry it (a built-in's was computed by the build).
+    let content_hash = bp.content_hash();
+    let lock = lockfile::LockFile::with_content_hash(&bp, content_hash.clone(), &answers, &planned);
+    lockfile::add_lock(&lock, &mut planned);
     let mut checked = write::preflight(&planned, &target, req.force)?;
     checked.durable = req.fsync;
     let mut post_steps = poststep::plan_steps(&target, req.post);
     let next_steps = next_steps(&target, &answers);
     let mut outcome = Outcome {
         blueprint: BlueprintSummary::of(&bp),
-        content_hash: bp.content_hash(),
+        content_hash,
         target: target.clone(),
         answers,
         plan: planned,
@@ -188,8 +268,10 @@ pub fn new_project(
         return Ok(outcome);
     }
     write::write(&outcome.plan, &target, &checked)?;
-    if let Err(e) = poststep::run_steps(&target, &mut post_steps) {
-        outcome.post_step_error = Some(e);
+    match poststep::run_steps(&target, &mut post_steps) {
+        Ok(()) => {}
+        Err(e @ Error::InterruptedWritten { .. }) => return Err(e),
+        Err(e) => outcome.post_step_error = Some(e),
     }
     outcome.post_steps = post_steps;
     Ok(outcome)
@@ -197,7 +279,16 @@ pub fn new_project(
 
 fn default_target(bp: &Blueprint, answers: &Answers) -> Result<PathBuf> {
     match answers.get("project_name") {
-        Some(crate::answers::AnswerValue::Str(name)) if !name.is_empty() => Ok(PathBuf::from(name)),
+        Some(crate::answers::AnswerValue::Str(name)) if !name.is_empty() => {
+            folder_name_rule(name).map_err(|rule| {
+                Error::Usage(format!(
+                    "project_name {:?} cannot name the target folder: {rule}; name the target folder: gogen new {} <DIR>",
+                    crate::printable::shorten(name, 200),
+                    bp.reference()
+                ))
+            })?;
+            Ok(PathBuf::from(name))
+        }
         _ => Err(Error::Usage(format!(
             "blueprint `{}` has no project_name answer; name the target folder: gogen new {} <DIR>",
             bp.name(),
@@ -206,13 +297,28 @@ fn default_target(bp: &Blueprint, answers: &Answers) -> Result<PathBuf> {
     }
 }
 
+/// Without DIR the project name is the target: it must be one plain folder name in the
+/// current folder, so a blueprint's default (untrusted) cannot place the project elsewhere
+/// (`../x`, `/home/me/.config/autostart`).
+fn folder_name_rule(name: &str) -> std::result::Result<(), String> {
+    let rule = if name.starts_with('-') {
+        Err("starts with `-`, which commands would read as an option".to_string())
+    } else {
+        crate::pathnames::check_component(name)
+    };
+    rule.map_err(|rule| format!("it must be a single folder name in the current folder ({rule})"))
+}
+
 fn next_steps(target: &Path, answers: &Answers) -> Vec<String> {
     let mut steps = vec![format!(
         "cd {}",
         crate::error::shell_word(&target.display().to_string())
     )];
     if let Some(crate::answers::AnswerValue::Str(name)) = answers.get("project_name") {
-        steps.push(format!("go run ./cmd/{name}"));
+        steps.push(format!(
+            "go run {}",
+            crate::error::shell_word(&format!("./cmd/{name}"))
+        ));
         steps.push("go test -race ./...".into());
     }
     steps
@@ -230,6 +336,17 @@ pub struct Info {
     pub default_tree: Result<Vec<TreeEntry>, String>,
     pub default_tree_answers: Option<String>,
     pub tests: Vec<String>,
+    /// `[[feature]]`: what `gogen add`/`gogen remove` can change.
+    pub features: Vec<FeatureInfo>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FeatureInfo {
+    pub name: String,
+    pub help: String,
+    /// The answers `gogen add` sets, and those `gogen remove` sets.
+    pub set: toml::Table,
+    pub unset: toml::Table,
 }
 
 #[derive(Debug, Serialize)]
@@ -299,9 +416,14 @@ pub fn info(ctx: &Context, reference: &str) -> Result<Info> {
         manifest: &bp.manifest,
         renderer: &renderer,
     };
-    let default_tree = resolver
+    let planned = resolver
         .resolve(&inputs, None)
-        .and_then(|answers| plan::plan(&bp, &renderer, &answers))
+        .and_then(|answers| plan::plan(&bp, &renderer, &answers));
+    // A broken template is described; a blueprint that breaks a resource limit is refused.
+    if let Err(e @ Error::LimitExceeded { .. }) = planned {
+        return Err(e);
+    }
+    let default_tree = planned
         .map(|p| {
             p.files
                 .iter()
@@ -320,6 +442,17 @@ pub fn info(ctx: &Context, reference: &str) -> Result<Info> {
         default_tree,
         default_tree_answers: case.map(|c| c.name.clone()),
         tests: bp.manifest.tests.iter().map(|t| t.name.clone()).collect(),
+        features: bp
+            .manifest
+            .features
+            .iter()
+            .map(|f| FeatureInfo {
+                name: f.name.clone(),
+                help: f.help.clone(),
+                set: f.set.clone(),
+                unset: f.off_answers(&bp.manifest).unwrap_or_default(),
+            })
+            .collect(),
     })
 }
 
@@ -330,7 +463,7 @@ pub fn list(ctx: &Context) -> Result<Vec<BlueprintSummary>> {
         .map(|name| blueprint::load_built_in(name).map(|bp| BlueprintSummary::of(&bp)))
         .collect::<Result<_>>()?;
     for found in ctx.sources.search() {
-        let summary = match blueprint::load_folder(&found.dir.display().to_string()) {
+        let mut summary = match blueprint::load_folder(&found.dir.display().to_string()) {
             Ok(mut bp) => {
                 bp.origin = blueprint::Origin::SearchPath {
                     dir: found.dir.clone(),
@@ -342,8 +475,10 @@ pub fn list(ctx: &Context) -> Result<Vec<BlueprintSummary>> {
                 version: "?".into(),
                 description: format!("(cannot be loaded: {e})"),
                 source: format!("search-path:{}", found.dir.display()),
+                shadowed_by: None,
             },
         };
+        summary.shadowed_by = found.shadowed_by.clone();
         out.push(summary);
     }
     Ok(out)

@@ -9,12 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::answers::{AnswerInputs, Answers, Resolver};
+use crate::blueprint::manifest::{QuestionType, Syntax};
 use crate::blueprint::{Blueprint, SHARED_DIR, TEMPLATE_DIR};
 use crate::error::Error;
+use crate::generate::plan::{self, TEMPLATE_SUFFIX};
+use crate::generate::render::Renderer;
 use crate::generate::{self, Context};
-use crate::manifest::{QuestionType, Syntax};
-use crate::plan::{self, TEMPLATE_SUFFIX};
-use crate::render::Renderer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -240,9 +240,10 @@ fn check_rules(bp: &Blueprint, report: &mut Report) {
 }
 
 fn check_schema_conditions(bp: &Blueprint, report: &mut Report) {
+    let questions = crate::blueprint::schema::questions_by_key(&bp.manifest);
     for q in &bp.manifest.questions {
         if let Some(when) = &q.when
-            && let Some(why) = crate::schema::untranslatable(&bp.manifest, when)
+            && let Some(why) = crate::blueprint::schema::untranslatable_among(&questions, when)
         {
             report.findings.push(warning(
                 format!("question `{}`", q.key),
@@ -338,6 +339,12 @@ fn resolve_lenient(
     }
 }
 
+/// Most bool and choice questions a pairwise cover is computed for.
+pub const MAX_PAIRWISE_FACTORS: usize = 100;
+/// Pairs of values (over every two questions) a cover is searched for: 100 bool questions
+/// make 19,800; two questions of 3,000 choices each would make 9 million (and rows as many).
+pub const MAX_PAIRWISE_PAIRS: usize = 20_000;
+
 fn render_cases(bp: &Blueprint, renderer: &Renderer, options: &LintOptions, report: &mut Report) {
     // One golangci-lint cache for this run's temporary projects (see GoCheck::lint_cache).
     let lint_cache = tempfile::Builder::new()
@@ -375,7 +382,40 @@ fn render_cases(bp: &Blueprint, renderer: &Renderer, options: &LintOptions, repo
             _ => None,
         })
         .collect();
-    for (i, row) in pairwise(&factors).into_iter().enumerate() {
+    // A pairwise cover grows with the square of the questions and of their choices (and
+    // its search faster): past a limit, lint renders the matrix cases only and says so.
+    let pairs: usize = factors
+        .iter()
+        .enumerate()
+        .map(|(i, (_, a))| {
+            factors[i + 1..]
+                .iter()
+                .map(|(_, b)| a.len().saturating_mul(b.len()))
+                .fold(0usize, usize::saturating_add)
+        })
+        .fold(0usize, usize::saturating_add);
+    let too_many = if factors.len() > MAX_PAIRWISE_FACTORS {
+        Some(format!(
+            "{} bool and choice questions are more than the {MAX_PAIRWISE_FACTORS} a pairwise cover is computed for",
+            factors.len()
+        ))
+    } else if pairs > MAX_PAIRWISE_PAIRS {
+        Some(format!(
+            "the bool and choice questions make {pairs} pairs of values, more than the {MAX_PAIRWISE_PAIRS} a pairwise cover is computed for"
+        ))
+    } else {
+        None
+    };
+    let rows = if let Some(why) = too_many {
+        report.findings.push(warning(
+            "blueprint.toml",
+            format!("{why}; only the test matrix is rendered"),
+        ));
+        Vec::new()
+    } else {
+        pairwise(&factors)
+    };
+    for (i, row) in rows.into_iter().enumerate() {
         let mut sets = required.clone();
         for (k, v) in row {
             sets.retain(|(key, _)| *key != k);
@@ -386,6 +426,8 @@ fn render_cases(bp: &Blueprint, renderer: &Renderer, options: &LintOptions, repo
     let mut seen_plans = BTreeSet::new();
     for (name, sets, services, tags) in cases {
         let shown: BTreeMap<String, String> = sets.iter().cloned().collect();
+        // Each rendering is one generation, with the budget of one.
+        renderer.reset_budget();
         let outcome = resolve_lenient(bp, renderer, sets)
             .and_then(|answers| plan::plan(bp, renderer, &answers).map(|p| (answers, p)));
         match outcome {
@@ -448,7 +490,7 @@ fn go_check(
     lint_cache: Option<&std::path::Path>,
 ) -> Result<(), String> {
     let GoCase { services, tags } = case;
-    if !crate::gocheck::go_available() {
+    if !crate::golang::gocheck::go_available() {
         return Err("`go` is not on PATH; --go needs the Go toolchain".into());
     }
     let work = tempfile::Builder::new()
@@ -457,10 +499,11 @@ fn go_check(
         .map_err(|e| e.to_string())?;
     let target = work.path().join("project");
     let mut planned = planned.clone();
-    crate::lockfile::add_to_plan(bp, answers, &mut planned);
-    let checked = crate::write::preflight(&planned, &target, false).map_err(|e| e.to_string())?;
-    crate::write::write(&planned, &target, &checked).map_err(|e| e.to_string())?;
-    let mut check = crate::gocheck::GoCheck {
+    crate::generate::lockfile::add_to_plan(bp, answers, &mut planned);
+    let checked =
+        crate::generate::write::preflight(&planned, &target, false).map_err(|e| e.to_string())?;
+    crate::generate::write::write(&planned, &target, &checked).map_err(|e| e.to_string())?;
+    let mut check = crate::golang::gocheck::GoCheck {
         tags: tags.to_vec(),
         lint_cache: lint_cache.map(|p| p.to_path_buf()),
         ..Default::default()
@@ -469,7 +512,8 @@ fn go_check(
         let Some(server) = &options.postgres_url else {
             return Err("needs PostgreSQL: set GOGEN_TEST_POSTGRES_URL to a server URL".into());
         };
-        let db = crate::gocheck::fresh_database(server, "lint").map_err(|e| e.to_string())?;
+        let db =
+            crate::golang::gocheck::fresh_database(server, "lint").map_err(|e| e.to_string())?;
         check.env.push(("DATABASE_URL".into(), db));
     }
     check.check(&target).map_err(|e| e.to_string())

@@ -26,6 +26,74 @@ pub struct Manifest {
     pub file_rules: Vec<FileRule>,
     #[serde(default, rename = "test")]
     pub tests: Vec<TestCase>,
+    /// Named answer changes that `gogen add`/`gogen remove` apply at the same version.
+    #[serde(default, rename = "feature")]
+    pub features: Vec<Feature>,
+    /// Questions renamed since an earlier version; `gogen update` carries the answer over.
+    #[serde(default, rename = "renamed_answer")]
+    pub renamed_answers: Vec<RenamedAnswer>,
+    /// Output files moved since an earlier version; `gogen update` moves the user's file
+    /// (and their edits) with it.
+    #[serde(default, rename = "moved")]
+    pub moved: Vec<Moved>,
+}
+
+/// `[[feature]]`: a name for a set of answers, e.g. `kubernetes` → `{ kubernetes = true }`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feature {
+    pub name: String,
+    pub help: String,
+    /// The answers `gogen add` sets.
+    pub set: toml::Table,
+    /// The answers `gogen remove` sets; by default a bool is negated and any other answer
+    /// returns to its question's literal default.
+    #[serde(default)]
+    pub unset: toml::Table,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenamedAnswer {
+    pub from: String,
+    pub to: String,
+}
+
+/// `[[moved]]`: output paths (templates over the answers, like file names), old → new.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Moved {
+    pub from: String,
+    pub to: String,
+}
+
+impl Feature {
+    /// The answers `gogen remove` sets: `unset`, else a negated bool, else the question's
+    /// literal default when it differs from the feature's value.
+    pub fn off_answers(&self, manifest: &Manifest) -> Result<toml::Table, String> {
+        let mut off = toml::Table::new();
+        for (key, on) in &self.set {
+            let value = match (self.unset.get(key), on) {
+                (Some(v), _) => v.clone(),
+                (None, toml::Value::Boolean(b)) => toml::Value::Boolean(!b),
+                (None, _) => match manifest.question(key).and_then(|q| q.default.as_ref()) {
+                    Some(d)
+                        if d != on && !matches!(d, toml::Value::String(s) if s.contains('{')) =>
+                    {
+                        d.clone()
+                    }
+                    _ => {
+                        return Err(format!(
+                            "feature `{}`: say what `gogen remove` sets `{key}` to (unset = {{ {key} = … }})",
+                            self.name
+                        ));
+                    }
+                },
+            };
+            off.insert(key.clone(), value);
+        }
+        Ok(off)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
@@ -166,9 +234,13 @@ pub struct TestCase {
     pub services: Vec<String>,
     #[serde(default)]
     pub go_test_tags: Vec<String>,
+    /// Also run the project's `scripts/contract.sh` (a contract fuzzer against the running
+    /// service) in gogen's Go harness.
+    #[serde(default)]
+    pub contract: bool,
 }
 
-pub const KNOWN_SERVICES: &[&str] = &["postgres"];
+pub const KNOWN_SERVICES: &[&str] = &["nats", "postgres"];
 
 impl Manifest {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -229,6 +301,7 @@ impl Manifest {
                 ));
             }
         }
+        self.check_lifecycle_tables()?;
         let mut names = BTreeSet::new();
         for case in &self.tests {
             if !names.insert(case.name.as_str()) {
@@ -242,6 +315,95 @@ impl Manifest {
                         KNOWN_SERVICES.join(", ")
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Manifest {
+    pub fn feature(&self, name: &str) -> Option<&Feature> {
+        self.features.iter().find(|f| f.name == name)
+    }
+
+    /// `[[feature]]`, `[[renamed_answer]]` and `[[moved]]`: names, keys and paths that the
+    /// lifecycle commands can rely on. Values are checked against their questions at load.
+    fn check_lifecycle_tables(&self) -> Result<(), String> {
+        let mut names = BTreeSet::new();
+        for f in &self.features {
+            let plain = !f.name.is_empty()
+                && f.name.starts_with(|c: char| c.is_ascii_lowercase())
+                && f.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !plain {
+                return Err(format!(
+                    "feature {:?}: use lowercase letters, digits and '-', starting with a letter",
+                    f.name
+                ));
+            }
+            if !names.insert(f.name.as_str()) {
+                return Err(format!("feature `{}` is declared twice", f.name));
+            }
+            if f.help.trim().is_empty() || f.help.contains('\n') {
+                return Err(format!(
+                    "feature `{}`: help must be one non-empty line",
+                    f.name
+                ));
+            }
+            if f.set.is_empty() {
+                return Err(format!("feature `{}`: `set` names no answers", f.name));
+            }
+            for key in f.set.keys().chain(f.unset.keys()) {
+                if self.question(key).is_none() {
+                    return Err(format!(
+                        "feature `{}`: `{key}` is not a question of this blueprint",
+                        f.name
+                    ));
+                }
+            }
+            if let Some(key) = f.unset.keys().find(|k| !f.set.contains_key(*k)) {
+                return Err(format!(
+                    "feature `{}`: unset `{key}` is not in its `set`",
+                    f.name
+                ));
+            }
+            let off = f.off_answers(self)?;
+            if off == f.set {
+                return Err(format!(
+                    "feature `{}`: `gogen remove` would set the same answers as `gogen add`",
+                    f.name
+                ));
+            }
+        }
+        for r in &self.renamed_answers {
+            if self.question(&r.to).is_none() {
+                return Err(format!(
+                    "renamed_answer {:?} -> {:?}: `{}` is not a question",
+                    r.from, r.to, r.to
+                ));
+            }
+            if self.question(&r.from).is_some() || !is_valid_key(&r.from) {
+                return Err(format!(
+                    "renamed_answer {:?} -> {:?}: `{}` must be an old key that is no longer asked",
+                    r.from, r.to, r.from
+                ));
+            }
+        }
+        for m in &self.moved {
+            for p in [&m.from, &m.to] {
+                if p.is_empty()
+                    || p.starts_with('/')
+                    || p.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+                {
+                    return Err(format!(
+                        "moved {:?} -> {:?}: {p:?} must be a relative output path",
+                        m.from, m.to
+                    ));
+                }
+            }
+            if m.from == m.to {
+                return Err(format!("moved {:?}: from and to are the same path", m.from));
             }
         }
         Ok(())
@@ -297,7 +459,7 @@ fn check_question(q: &Question) -> Result<(), String> {
         ));
     }
     if let Some(pattern) = &q.pattern {
-        regex::Regex::new(pattern)
+        crate::answers::compiled_pattern(pattern)
             .map_err(|e| format!("question `{key}`: pattern does not compile: {e}"))?;
     }
     if let Some(default) = &q.default {

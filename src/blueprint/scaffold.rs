@@ -7,8 +7,8 @@ use std::path::Path;
 use include_dir::{Dir, DirEntry, include_dir};
 
 use crate::error::{Error, Result};
-use crate::plan::Plan;
-use crate::write;
+use crate::generate::plan::Plan;
+use crate::generate::write;
 
 static STARTER: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/examples/blueprints/hello");
 
@@ -73,4 +73,15 @@ pub fn new_blueprint(dir: &Path, name: Option<&str>) -> Result<Plan> {
     let checked = write::preflight(&plan, dir, false)?;
     write::write(&plan, dir, &checked)?;
     Ok(plan)
+}
+
+/// How to name a blueprint folder so `gogen new` reads it as a folder, not as a blueprint
+/// name: `mybp` becomes `./mybp`.
+pub fn as_path_reference(dir: &Path) -> String {
+    let text = dir.display().to_string();
+    if crate::blueprint::looks_like_path(&text) {
+        text
+    } else {
+        format!("./{text}")
+    }
 }

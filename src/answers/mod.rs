@@ -8,10 +8,10 @@ use minijinja::Value;
 use serde::Serialize;
 
 use crate::blueprint::closest;
+use crate::blueprint::manifest::{Manifest, Question, QuestionType, Validator};
 use crate::error::{Error, MissingAnswer, Result};
+use crate::generate::render::{Context, Renderer, Scope};
 use crate::golang;
-use crate::manifest::{Manifest, Question, QuestionType, Validator};
-use crate::render::{Context, Renderer};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -118,16 +118,16 @@ impl Answers {
     }
 
     pub fn context(&self) -> Context {
-        let mut ctx: Context = self
+        let mut vars: BTreeMap<String, Value> = self
             .items
             .iter()
             .map(|a| (a.key.clone(), a.value.to_value()))
             .collect();
-        ctx.insert(
+        vars.insert(
             "gogen_version".into(),
             Value::from(env!("CARGO_PKG_VERSION")),
         );
-        ctx
+        Context::from_map(vars)
     }
 }
 
@@ -169,6 +169,44 @@ impl FileValue {
     }
 }
 
+/// Answers files are small; a larger one (or one that is not a regular file, such as
+/// `/dev/zero`) is refused before it is read.
+pub const MAX_ANSWERS_BYTES: u64 = 1 << 20;
+
+/// A JSON object whose keys must be unique: `{"a": 1, "a": 2}` is an error, not "the last
+/// one wins".
+struct UniqueKeys(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = UniqueKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object of answers")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<UniqueKeys, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                let mut out = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if !seen.insert(key.clone()) {
+                        return Err(serde::de::Error::custom(format!(
+                            "the key `{}` appears twice",
+                            crate::printable::shorten(&key, 80)
+                        )));
+                    }
+                    out.push((key, map.next_value()?));
+                }
+                Ok(UniqueKeys(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 /// An answers file (TOML, or JSON when it ends in `.json`): a flat table of key = value.
 #[derive(Debug, Clone, Default)]
 pub struct AnswersFile {
@@ -178,9 +216,11 @@ pub struct AnswersFile {
 
 impl AnswersFile {
     pub fn read(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::AnswersFile {
-            path: path.to_path_buf(),
-            message: format!("cannot read: {e}"),
+        let bytes = crate::safefs::read_user_file(path, MAX_ANSWERS_BYTES).map_err(|e| {
+            Error::AnswersFile {
+                path: path.to_path_buf(),
+                message: format!("cannot read: {e}"),
+            }
         })?;
         let text = String::from_utf8(bytes).map_err(|_| Error::AnswersFile {
             path: path.to_path_buf(),
@@ -198,12 +238,16 @@ impl AnswersFile {
             message,
         };
         let values = if is_json {
-            let parsed: serde_json::Value =
-                serde_json::from_str(text).map_err(|e| fail(format!("invalid JSON: {e}")))?;
-            let serde_json::Value::Object(map) = parsed else {
-                return Err(fail("must hold a JSON object of answers".into()));
-            };
-            map.iter()
+            let parsed: UniqueKeys = serde_json::from_str(text).map_err(|e| {
+                if e.is_data() && e.to_string().contains("expected a JSON object") {
+                    fail("must hold a JSON object of answers".into())
+                } else {
+                    fail(format!("invalid JSON: {e}"))
+                }
+            })?;
+            parsed
+                .0
+                .iter()
                 .map(|(k, v)| (k.clone(), FileValue::from_json(v)))
                 .collect()
         } else {
@@ -221,15 +265,36 @@ impl AnswersFile {
     }
 }
 
+/// Where a prompt stands among the questions that will be asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// 1-based.
+    pub number: usize,
+    /// Questions no other source answers (some may still be skipped by `when`).
+    pub total: usize,
+    /// Whether there is an earlier prompt to go back to.
+    pub can_go_back: bool,
+}
+
+/// What a prompt gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Asked {
+    Value(AnswerValue),
+    /// Go back to the previous prompted question.
+    Back,
+}
+
 /// Asks a question interactively. Implementations: the terminal, and scripted ones in tests.
 pub trait Prompter {
-    /// Returns a value that already passed `check`; re-asks on its own when it fails.
+    /// Returns a value that already passed `check` (re-asking on its own when it fails), or
+    /// `Back`.
     fn ask(
         &mut self,
         question: &Question,
         default: Option<&AnswerValue>,
         check: &dyn Fn(&AnswerValue) -> std::result::Result<(), String>,
-    ) -> Result<AnswerValue>;
+        progress: Progress,
+    ) -> Result<Asked>;
 }
 
 /// Everything the user and the org supplied, before resolution.
@@ -264,13 +329,27 @@ pub struct Resolver<'a> {
     pub renderer: &'a Renderer,
 }
 
+/// A further check for prompted answers (e.g. that the folder a project name implies is
+/// free), so a bad answer is asked again right away.
+pub type ExtraCheck<'a> = dyn Fn(&Question, &AnswerValue) -> std::result::Result<(), String> + 'a;
+
 impl Resolver<'_> {
     /// Resolves every question in order. With `prompter = None` nothing is asked and every
     /// missing required answer is reported in one error.
     pub fn resolve(
         &self,
         inputs: &AnswerInputs,
+        prompter: Option<&mut dyn Prompter>,
+    ) -> Result<Answers> {
+        self.resolve_checked(inputs, prompter, None)
+    }
+
+    /// `resolve`, with a further check that prompted answers must pass.
+    pub fn resolve_checked(
+        &self,
+        inputs: &AnswerInputs,
         mut prompter: Option<&mut dyn Prompter>,
+        extra_check: Option<&ExtraCheck<'_>>,
     ) -> Result<Answers> {
         self.reject_unknown_keys(inputs)?;
         let sets: BTreeMap<&str, &str> = inputs
@@ -278,18 +357,46 @@ impl Resolver<'_> {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
+        let questions = &self.manifest.questions;
+        let given_elsewhere = |q: &Question| {
+            inputs.org.locked.contains_key(&q.key)
+                || sets.contains_key(q.key.as_str())
+                || inputs
+                    .file
+                    .as_ref()
+                    .is_some_and(|f| f.values.contains_key(&q.key))
+                || inputs
+                    .preset
+                    .as_ref()
+                    .is_some_and(|p| p.answers.contains_key(&q.key))
+        };
+        // Prompt numbering: the questions no other source answers, in order.
+        let promptable: Vec<usize> = (0..questions.len())
+            .filter(|&i| !given_elsewhere(&questions[i]))
+            .collect();
+        // The context grows answer by answer; templates see the answers so far, and no
+        // question rebuilds it (so 10,000 questions resolve in linear time).
+        let scope = Scope::new();
+        scope.set("gogen_version", Value::from(env!("CARGO_PKG_VERSION")));
+        let ctx = scope.context();
         let mut answers = Answers::default();
+        // The question index of each answer, to go back.
+        let mut answered: Vec<usize> = Vec::new();
+        // What was answered at a prompt before going back: offered as the default again.
+        let mut earlier: BTreeMap<usize, AnswerValue> = BTreeMap::new();
         let mut missing = Vec::new();
-        let mut undecided: Vec<String> = Vec::new();
-        for q in &self.manifest.questions {
-            let ctx = answers.context();
+        let mut undecided: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut i = 0;
+        'questions: while i < questions.len() {
+            let q = &questions[i];
             let given_set = sets.get(q.key.as_str()).copied();
             let given_file = inputs.file.as_ref().and_then(|f| f.values.get(&q.key));
             // A question that depends on a missing answer, directly or through another
             // undecided question, cannot be decided yet; the missing-answers error below is
             // what the user needs to see.
-            if !undecided.is_empty() && self.reads_any(q, undecided.iter().map(String::as_str)) {
-                undecided.push(q.key.clone());
+            if !undecided.is_empty() && self.reads_any(q, &undecided) {
+                undecided.insert(q.key.clone());
+                i += 1;
                 continue;
             }
             if let Some(when) = &q.when {
@@ -320,11 +427,15 @@ impl Resolver<'_> {
                             when: format!("`{when}` is false"),
                         });
                     }
+                    let zero = AnswerValue::zero(q.kind);
+                    scope.set(&q.key, zero.to_value());
                     answers.items.push(Answer {
                         key: q.key.clone(),
-                        value: AnswerValue::zero(q.kind),
+                        value: zero,
                         origin: Origin::Skipped,
                     });
+                    answered.push(i);
+                    i += 1;
                     continue;
                 }
             }
@@ -333,7 +444,7 @@ impl Resolver<'_> {
                 .as_ref()
                 .and_then(|p| p.answers.get(&q.key).map(|v| (p, v)));
             let (value, origin) = if let Some(locked) = inputs.org.locked.get(&q.key) {
-                let value = from_file(q, locked, &inputs.org.display_path())?;
+                let value = from_file(q, locked, &inputs.org.locked_by_display(&q.key))?;
                 self.refuse_changes_to_locked(
                     q,
                     &value,
@@ -359,8 +470,37 @@ impl Resolver<'_> {
                 };
                 match prompter.as_deref_mut() {
                     Some(p) => {
-                        let check = |v: &AnswerValue| check_value(q, v);
-                        (p.ask(q, default.as_ref(), &check)?, Origin::Prompt)
+                        let extra = extra_check;
+                        let check = |v: &AnswerValue| {
+                            check_value(q, v)?;
+                            match extra {
+                                Some(f) => f(q, v),
+                                None => Ok(()),
+                            }
+                        };
+                        let progress = Progress {
+                            number: promptable.iter().position(|&j| j == i).unwrap_or(0) + 1,
+                            total: promptable.len(),
+                            can_go_back: answers.items.iter().any(|a| a.origin == Origin::Prompt),
+                        };
+                        let offered = earlier.remove(&i).or(default);
+                        match p.ask(q, offered.as_ref(), &check, progress)? {
+                            Asked::Value(v) => (v, Origin::Prompt),
+                            Asked::Back => {
+                                // Undo back to (and including) the last prompted answer.
+                                while let Some(j) = answered.pop() {
+                                    let a = answers.items.pop().expect("one answer per index");
+                                    scope.remove(&a.key);
+                                    if a.origin == Origin::Prompt {
+                                        earlier.insert(j, a.value);
+                                        i = j;
+                                        continue 'questions;
+                                    }
+                                }
+                                // Nothing to go back to: ask this one again.
+                                continue 'questions;
+                            }
+                        }
                     }
                     None => match default {
                         Some(d) => (d, default_origin),
@@ -369,7 +509,8 @@ impl Resolver<'_> {
                                 key: q.key.clone(),
                                 example: example_for(q),
                             });
-                            undecided.push(q.key.clone());
+                            undecided.insert(q.key.clone());
+                            i += 1;
                             continue;
                         }
                     },
@@ -397,11 +538,14 @@ impl Resolver<'_> {
                     hint,
                 });
             }
+            scope.set(&q.key, value.to_value());
             answers.items.push(Answer {
                 key: q.key.clone(),
                 value,
                 origin,
             });
+            answered.push(i);
+            i += 1;
         }
         if !missing.is_empty() {
             return Err(Error::MissingAnswers { missing });
@@ -409,7 +553,7 @@ impl Resolver<'_> {
         Ok(answers)
     }
 
-    fn reads_any<'k>(&self, q: &Question, mut keys: impl Iterator<Item = &'k str>) -> bool {
+    fn reads_any(&self, q: &Question, keys: &std::collections::HashSet<String>) -> bool {
         let mut read = Vec::new();
         if let Some(when) = &q.when {
             read.extend(self.renderer.expression_variables(when).unwrap_or_default());
@@ -417,11 +561,11 @@ impl Resolver<'_> {
         if let Some(toml::Value::String(d)) = &q.default {
             read.extend(
                 self.renderer
-                    .variables_in(d, crate::manifest::Syntax::Default)
+                    .variables_in(d, crate::blueprint::manifest::Syntax::Default)
                     .unwrap_or_default(),
             );
         }
-        keys.any(|k| read.iter().any(|r| r == k))
+        read.iter().any(|r| keys.contains(r))
     }
 
     /// A locked value may be repeated but never changed, by any source.
@@ -437,7 +581,7 @@ impl Resolver<'_> {
         let refuse = |origin: String| Error::Locked {
             key: q.key.clone(),
             value: serde_json::to_string(locked).unwrap_or_default(),
-            by: inputs.org.display_path(),
+            by: inputs.org.locked_by_display(&q.key),
             origin,
         };
         if let Some(text) = given_set
@@ -477,6 +621,12 @@ impl Resolver<'_> {
     }
 
     fn reject_unknown_keys(&self, inputs: &AnswerInputs) -> Result<()> {
+        let keys: std::collections::HashSet<&str> = self
+            .manifest
+            .questions
+            .iter()
+            .map(|q| q.key.as_str())
+            .collect();
         let known = || self.manifest.questions.iter().map(|q| q.key.as_str());
         let unknown = |key: &str, origin: String| Error::UnknownAnswerKey {
             key: key.to_string(),
@@ -484,20 +634,20 @@ impl Resolver<'_> {
             suggestion: closest(key, known()),
         };
         for (key, _) in &inputs.sets {
-            if self.manifest.question(key).is_none() {
+            if !keys.contains(key.as_str()) {
                 return Err(unknown(key, "--set".into()));
             }
         }
         if let Some(file) = &inputs.file {
             for key in file.values.keys() {
-                if self.manifest.question(key).is_none() {
+                if !keys.contains(key.as_str()) {
                     return Err(unknown(key, file.path.display().to_string()));
                 }
             }
         }
         if let Some(preset) = &inputs.preset {
             for key in preset.answers.keys() {
-                if self.manifest.question(key).is_none() {
+                if !keys.contains(key.as_str()) {
                     return Err(unknown(key, format!("preset `{}`", preset.name)));
                 }
             }
@@ -607,6 +757,20 @@ fn from_file(q: &Question, v: &FileValue, file: &str) -> Result<AnswerValue> {
 }
 
 /// The one validation path: every answer, from any source, goes through here.
+/// A question's `pattern`, compiled once per process: the manifest check, defaults,
+/// answers and re-asked prompts use the same few patterns.
+pub(crate) fn compiled_pattern(pattern: &str) -> std::result::Result<regex::Regex, regex::Error> {
+    static COMPILED: std::sync::Mutex<BTreeMap<String, regex::Regex>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    let mut compiled = COMPILED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(re) = compiled.get(pattern) {
+        return Ok(re.clone());
+    }
+    let re = regex::Regex::new(pattern)?;
+    compiled.insert(pattern.to_string(), re.clone());
+    Ok(re)
+}
+
 pub fn check_value(q: &Question, value: &AnswerValue) -> std::result::Result<(), String> {
     match (q.kind, value) {
         (QuestionType::String, AnswerValue::Str(s)) => check_string(q, s),
@@ -669,10 +833,26 @@ fn check_string(q: &Question, s: &str) -> std::result::Result<(), String> {
             Validator::GoIdentifier => golang::check_identifier(s),
             Validator::SingleLine => Ok(()),
         };
-        result.map_err(|e| format!("{} rule: {e}", validator.as_str()))?;
+        result.map_err(|e| {
+            let mut message = format!("{} rule: {e}", validator.as_str());
+            let suggestion = match validator {
+                Validator::GoModulePath => golang::suggest_module_path(s),
+                Validator::GoPackageName => golang::suggest_package_name(s),
+                _ => None,
+            };
+            if let Some(better) = suggestion {
+                message.push_str(&format!("; try `{better}`"));
+            }
+            if e.rule.contains("missing dot in first path element") {
+                message.push_str(
+                    " (`go mod init` accepts a path without a domain, but such a module cannot be fetched with `go get` and may clash with the standard library; use a domain you control, e.g. github.com/<you>/<name>)",
+                );
+            }
+            message
+        })?;
     }
     if let Some(pattern) = &q.pattern {
-        let re = regex::Regex::new(pattern).map_err(|e| format!("bad pattern: {e}"))?;
+        let re = compiled_pattern(pattern).map_err(|e| format!("bad pattern: {e}"))?;
         if !re.is_match(s) {
             return Err(format!("must match the pattern {pattern}"));
         }

@@ -16,6 +16,8 @@
 //! Inputs are `&str`, so invalid UTF-8 (x/mod's first rule) cannot reach
 //! these functions; callers get it rejected earlier (clap / UTF-8 decoding).
 
+pub mod gocheck;
+
 use std::fmt;
 
 /// Why a Go path or name is invalid. `rule` is a short rule text, worded like
@@ -568,6 +570,55 @@ pub fn derive_package_name(module_path: &str) -> Result<String, GoNameError> {
         )));
     }
     Ok(derived)
+}
+
+/// A publishable module path close to `path`, for advice: the first element lowercased
+/// and given a domain when it has none (`users` → `example.com/users`, `example/hello` →
+/// `example.com/hello`), and an invalid `/v0` or `/v1` suffix dropped. `None` when no
+/// such repair gives a valid path.
+#[must_use]
+pub fn suggest_module_path(path: &str) -> Option<String> {
+    let mut parts: Vec<String> = path
+        .trim()
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != "." && *p != "..")
+        .map(str::to_string)
+        .collect();
+    let first = parts.first()?.to_ascii_lowercase();
+    if first.contains('.') {
+        parts[0] = first;
+    } else if parts.len() == 1 {
+        parts.insert(0, "example.com".into());
+    } else {
+        parts[0] = format!("{first}.com");
+    }
+    if parts.len() > 1
+        && parts
+            .last()
+            .is_some_and(|v| matches!(v.as_str(), "v0" | "v1") || v.starts_with("v0"))
+    {
+        parts.pop();
+    }
+    let candidate = parts.join("/");
+    let valid = check_module_path(&candidate).is_ok() && check_go_mod_init(&candidate).is_ok();
+    (valid && candidate != path).then_some(candidate)
+}
+
+/// A package name close to `name`, for advice: `my-pkg` → `mypkg`, `1abc` → `pkg1abc`,
+/// `func` → `funcpkg`. `None` when nothing sensible is left.
+#[must_use]
+pub fn suggest_package_name(name: &str) -> Option<String> {
+    let mut candidate = go_package(name);
+    if candidate.is_empty() {
+        return None;
+    }
+    if candidate.starts_with(|c: char| c.is_ascii_digit()) {
+        candidate = format!("pkg{candidate}");
+    }
+    if is_keyword(&candidate) || candidate == "main" {
+        candidate.push_str("pkg");
+    }
+    (candidate != name && check_package_name(&candidate).is_ok()).then_some(candidate)
 }
 
 // ---------------------------------------------------------------------------
