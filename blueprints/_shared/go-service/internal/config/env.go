@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -120,6 +121,37 @@ func (r *Reader) Level(v Var) slog.Level {
 	return l
 }
 
+// Prefixes returns the value of v as a comma-separated list of CIDR
+// prefixes ("10.0.0.0/8, 2001:db8::/32"); a bare address is its own /32 or
+// /128. Empty means none.
+func (r *Reader) Prefixes(v Var) []netip.Prefix {
+	var out []netip.Prefix
+	for field := range strings.SplitSeq(r.raw(v), ",") {
+		field = strings.TrimSpace(field)
+		if field == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(field); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		if a, err := netip.ParseAddr(field); err == nil {
+			a = a.Unmap().WithZone("")
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		r.fail(v, fmt.Errorf("%q is not a CIDR prefix or an IP address", field))
+	}
+	return out
+}
+
+// TrustedProxiesVar is TRUSTED_PROXIES: the reverse proxies whose
+// X-Forwarded-For header is believed (see web.TrustProxies). Services
+// behind an ingress or load balancer add it to their Vars.
+func TrustedProxiesVar() Var {
+	return Var{Name: "TRUSTED_PROXIES", Help: "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; empty: none, the peer address is the client"}
+}
+
 // Err returns every error recorded so far, joined, or nil.
 func (r *Reader) Err() error {
 	if len(r.errs) == 0 {
@@ -158,8 +190,12 @@ type Common struct {
 }
 
 // Dev reports whether the service runs in development mode, where missing
-// secrets are generated or tolerated instead of refused.
-func (c Common) Dev() bool { return c.Env == "dev" }
+// secrets are generated or tolerated instead of refused. Only the exact
+// APP_ENV=dev is development; unset or anything else is production (fail
+// closed), and Common refuses a value that is dev but for case or spaces.
+func (c Common) Dev() bool { return c.Env == devEnv }
+
+const devEnv = "dev"
 
 type commonVarSet struct {
 	appEnv, httpAddr, debugAddr, logLevel, shutdownTimeout Var
@@ -167,7 +203,7 @@ type commonVarSet struct {
 
 func commonVars() commonVarSet {
 	return commonVarSet{
-		appEnv:          Var{Name: "APP_ENV", Default: "dev", Help: "dev for local work; any other value (production) enforces real secrets"},
+		appEnv:          Var{Name: "APP_ENV", Default: "production", Help: "production enforces real secrets; dev (local work only) generates missing ones"},
 		httpAddr:        Var{Name: "HTTP_ADDR", Default: ":8080", Help: "listen address of the API server"},
 		debugAddr:       Var{Name: "DEBUG_ADDR", Default: "127.0.0.1:6060", Help: "listen address of the private debug server (pprof, expvar)"},
 		logLevel:        Var{Name: "LOG_LEVEL", Default: "info", Help: "log level: debug, info, warn or error"},
@@ -185,8 +221,15 @@ func CommonVars() []Var {
 // Common reads the common settings.
 func (r *Reader) Common() Common {
 	v := commonVars()
+	env := r.getenv(v.appEnv.Name)
+	switch {
+	case env == "":
+		env = v.appEnv.Default
+	case env != devEnv && strings.EqualFold(strings.TrimSpace(env), devEnv):
+		r.Fail(v.appEnv, "%q is not %q: only the exact value dev selects development mode (remove the spaces, use lower case)", env, devEnv)
+	}
 	c := Common{
-		Env:             r.String(v.appEnv),
+		Env:             env,
 		HTTPAddr:        r.String(v.httpAddr),
 		DebugAddr:       r.String(v.debugAddr),
 		LogLevel:        r.Level(v.logLevel),

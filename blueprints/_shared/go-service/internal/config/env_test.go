@@ -80,11 +80,81 @@ func TestCommon(t *testing.T) {
 	t.Parallel()
 	r := NewReader(getenv(map[string]string{"SHUTDOWN_TIMEOUT": "-1s"}))
 	c := r.Common()
-	if c.HTTPAddr != ":8080" || c.DebugAddr != "127.0.0.1:6060" || !c.Dev() || c.LogLevel != slog.LevelInfo {
+	if c.HTTPAddr != ":8080" || c.DebugAddr != "127.0.0.1:6060" || c.LogLevel != slog.LevelInfo {
 		t.Errorf("Common() = %+v", c)
 	}
 	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "SHUTDOWN_TIMEOUT") {
 		t.Errorf("Err() = %v, want a SHUTDOWN_TIMEOUT error", err)
+	}
+}
+
+// TestProductionUnlessDev: only the exact APP_ENV=dev is development;
+// unset, misspelt or any other value is production, and a value that is
+// dev but for case or spaces is refused, so nobody believes they run one
+// mode while running the other.
+func TestProductionUnlessDev(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		give    string
+		wantDev bool
+		wantErr bool
+	}{
+		{give: "", wantDev: false},
+		{give: "production", wantDev: false},
+		{give: " production ", wantDev: false},
+		{give: "staging", wantDev: false},
+		{give: "development", wantDev: false},
+		{give: "dev", wantDev: true},
+		{give: "Dev", wantErr: true},
+		{give: " dev", wantErr: true},
+		{give: "dev ", wantErr: true},
+		{give: " dev ", wantErr: true},
+		{give: "dev\n", wantErr: true},
+		{give: "\tDEV", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			t.Parallel()
+			r := NewReader(getenv(map[string]string{"APP_ENV": tt.give}))
+			c := r.Common()
+			if c.Dev() != tt.wantDev {
+				t.Errorf("APP_ENV=%q: Dev() = %t, want %t", tt.give, c.Dev(), tt.wantDev)
+			}
+			if err := r.Err(); (err != nil) != tt.wantErr || tt.wantErr && !strings.Contains(err.Error(), "APP_ENV") {
+				t.Errorf("APP_ENV=%q: Err() = %v, want an APP_ENV error: %t", tt.give, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestPrefixes(t *testing.T) {
+	t.Parallel()
+	r := NewReader(getenv(map[string]string{
+		"OK":  " 10.0.0.0/8, 192.0.2.7 ,2001:db8::/32,::ffff:198.51.100.1, 10.1.2.3/16",
+		"BAD": "10.0.0.0/8,not-an-ip",
+	}))
+	got := r.Prefixes(Var{Name: "OK"})
+	want := []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32", "198.51.100.1/32", "10.1.0.0/16"}
+	if len(got) != len(want) {
+		t.Fatalf("Prefixes() = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("prefix %d = %s, want %s", i, got[i], want[i])
+		}
+	}
+	if none := r.Prefixes(Var{Name: "UNSET"}); len(none) != 0 {
+		t.Errorf("unset = %v, want none", none)
+	}
+	if err := r.Err(); err != nil {
+		t.Fatalf("Err() = %v", err)
+	}
+	r.Prefixes(Var{Name: "BAD"})
+	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "BAD") || !strings.Contains(err.Error(), "not-an-ip") {
+		t.Errorf("Err() = %v, want an error naming BAD and the bad entry", err)
+	}
+	if v := TrustedProxiesVar(); v.Name != "TRUSTED_PROXIES" || v.Default != "" {
+		t.Errorf("TrustedProxiesVar() = %+v", v)
 	}
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,11 +29,13 @@ type Validator interface {
 }
 
 // A RequestError is a client error whose Detail is safe to show to the
-// client. Problems renders it with its own Status.
+// client. Problems renders it with its own Status, and Type when set
+// (DefaultType(Status) otherwise).
 type RequestError struct {
 	Status int
 	Detail string
 	Err    error
+	Type   string
 }
 
 func (e *RequestError) Error() string {
@@ -58,37 +61,46 @@ func (e *ValidationError) Error() string {
 // so domain packages can define their own validation error types.
 func (e *ValidationError) FieldErrors() map[string]string { return e.Fields }
 
-// Encode writes v as a JSON response with the given status.
+// newline ends every JSON response body.
+const newline = "\n"
+
+// Encode writes v as a JSON response with the given status. Nothing is
+// written when v cannot be encoded.
 func Encode[T any](w http.ResponseWriter, status int, v T) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode json: %w", err)
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = []string{"application/json"}
 	w.WriteHeader(status)
-	if _, err := w.Write(append(body, '\n')); err != nil {
+	// Two writes into the server's buffer rather than an append that
+	// copies the body.
+	if _, err := w.Write(body); err != nil {
+		return fmt.Errorf("write response: %w", err)
+	}
+	if _, err := io.WriteString(w, newline); err != nil {
 		return fmt.Errorf("write response: %w", err)
 	}
 	return nil
 }
 
 // Decode reads a JSON request body into a T. It rejects bodies over
-// MaxBodyBytes (413), a Content-Type other than application/json (415),
-// malformed JSON, unknown fields and trailing data (400). When T implements
-// Validator and reports problems, Decode returns the value together with a
-// *ValidationError (422).
+// MaxBodyBytes (413), a Content-Type other than application/json in UTF-8
+// (415), malformed JSON, unknown fields, trailing data and what
+// checkStrict refuses: invalid UTF-8, repeated keys, more than MaxMembers
+// members in an object, nesting deeper than MaxDepth (400). When T
+// implements Validator and reports problems, Decode returns the value
+// together with a *ValidationError (422).
 func Decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
-	if err := checkContentType(r); err != nil {
+	body, err := readBody(w, r, MaxBodyBytes)
+	if err != nil {
 		return v, err
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
 		return v, decodeError(err)
-	}
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		return v, &RequestError{Status: http.StatusBadRequest, Detail: "body must hold a single JSON value", Err: ErrMalformedBody}
 	}
 	if val, ok := any(v).(Validator); ok {
 		if fields := val.Valid(r.Context()); len(fields) > 0 {
@@ -98,14 +110,47 @@ func Decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 	return v, nil
 }
 
+// DecodeObject reads a JSON object body and returns its members
+// undecoded, for handlers that check each member themselves (unknown or
+// null members as field errors rather than 400s). It has Decode's 413,
+// 415 and 400 rules, so there are at most MaxMembers members and no key
+// twice; a body that is not an object is a 400.
+func DecodeObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
+	return DecodeObjectLimit(w, r, MaxBodyBytes)
+}
+
+// DecodeObjectLimit is DecodeObject for bodies of at most limit bytes:
+// endpoints whose bodies are small (a login) refuse big ones early.
+func DecodeObjectLimit(w http.ResponseWriter, r *http.Request, limit int64) (map[string]json.RawMessage, error) {
+	body, err := readBody(w, r, limit)
+	if err != nil {
+		return nil, err
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return nil, malformed("body must be a JSON object")
+		}
+		return nil, decodeError(err)
+	}
+	if members == nil {
+		return nil, malformed("body must be a JSON object")
+	}
+	return members, nil
+}
+
 func checkContentType(r *http.Request) error {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return &RequestError{Status: http.StatusUnsupportedMediaType, Detail: "Content-Type must be application/json", Err: ErrUnsupportedMediaType}
 	}
-	mt, _, err := mime.ParseMediaType(ct)
+	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
 		return &RequestError{Status: http.StatusUnsupportedMediaType, Detail: "Content-Type must be application/json", Err: ErrUnsupportedMediaType}
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return &RequestError{Status: http.StatusUnsupportedMediaType, Detail: "Content-Type charset must be UTF-8", Err: ErrUnsupportedMediaType}
 	}
 	return nil
 }

@@ -115,3 +115,47 @@ func TestRequestErrorText(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeObject(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		giveType   string
+		giveBody   string
+		wantKeys   []string
+		wantStatus int
+	}{
+		{name: "object", giveType: "application/json", giveBody: `{"name":"ada","role":null,"x":[1]}`, wantKeys: []string{"name", "role", "x"}},
+		{name: "empty object", giveType: "application/json", giveBody: `{}`},
+		{name: "null body", giveType: "application/json", giveBody: `null`, wantStatus: http.StatusBadRequest},
+		{name: "array", giveType: "application/json", giveBody: `[]`, wantStatus: http.StatusBadRequest},
+		{name: "string", giveType: "application/json", giveBody: `"x"`, wantStatus: http.StatusBadRequest},
+		{name: "trailing data", giveType: "application/json", giveBody: `{} {}`, wantStatus: http.StatusBadRequest},
+		{name: "syntax", giveType: "application/json", giveBody: `{"a":`, wantStatus: http.StatusBadRequest},
+		{name: "content type", giveType: "text/plain", giveBody: `{}`, wantStatus: http.StatusUnsupportedMediaType},
+		{name: "too large", giveType: "application/json", giveBody: `{"a":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, wantStatus: http.StatusRequestEntityTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/x", strings.NewReader(tt.giveBody))
+			r.Header.Set("Content-Type", tt.giveType)
+			got, err := DecodeObject(httptest.NewRecorder(), r)
+			if tt.wantStatus != 0 {
+				var reqErr *RequestError
+				if !errors.As(err, &reqErr) || reqErr.Status != tt.wantStatus {
+					t.Fatalf("DecodeObject() error = %v, want status %d", err, tt.wantStatus)
+				}
+				return
+			}
+			if err != nil || len(got) != len(tt.wantKeys) {
+				t.Fatalf("DecodeObject() = %v, %v; want keys %v", got, err, tt.wantKeys)
+			}
+			for _, k := range tt.wantKeys {
+				if _, ok := got[k]; !ok {
+					t.Errorf("member %q missing", k)
+				}
+			}
+		})
+	}
+}

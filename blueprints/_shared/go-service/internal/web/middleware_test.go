@@ -188,3 +188,84 @@ func TestNotFound(t *testing.T) {
 		})
 	}
 }
+
+// TestAccessLogJSONMatchesSlog: the hand-written line has the fields and
+// values of AccessLog's slog line, and hostile paths cannot break it.
+func TestAccessLogJSONMatchesSlog(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write([]byte("hello"))
+	})
+	paths := []string{"/items/42", "/items/a%22b%5Cc%0Ad%E2%80%A8e%FF%00"}
+	for _, path := range paths {
+		log, slogBuf := newTestLogger(slog.LevelInfo)
+		fast := &logBuffer{}
+		for _, h := range []http.Handler{Chain(mux, RequestIDs, AccessLog(log)), Chain(mux, RequestIDs, AccessLogJSON(fast, slog.LevelInfo))} {
+			r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil)
+			r.Header.Set(RequestIDHeader, "rid-1")
+			h.ServeHTTP(httptest.NewRecorder(), r)
+		}
+		if strings.Count(fast.String(), "\n") != 1 {
+			t.Fatalf("%s: want exactly one line, got %q", path, fast.String())
+		}
+		var want, got map[string]any
+		if err := json.Unmarshal([]byte(slogBuf.String()), &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(fast.String()), &got); err != nil {
+			t.Fatalf("%s: the line is not JSON: %v\n%s", path, err, fast.String())
+		}
+		for k, v := range want {
+			if k == "time" || k == "duration_ms" {
+				if _, ok := got[k]; !ok {
+					t.Errorf("%s: %s missing", path, k)
+				}
+				continue
+			}
+			if got[k] != v {
+				t.Errorf("%s: %s = %v, slog has %v", path, k, got[k], v)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: fields %v, slog has %v", path, got, want)
+		}
+	}
+	quiet := &logBuffer{}
+	Chain(mux, AccessLogJSON(quiet, slog.LevelWarn)).ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/items/1", nil))
+	if quiet.String() != "" {
+		t.Errorf("a line at LOG_LEVEL=warn: %q", quiet.String())
+	}
+}
+
+// byteCounter is a writer that keeps only the number of bytes written.
+type byteCounter int64
+
+func (c *byteCounter) Write(p []byte) (int, error) {
+	*c += byteCounter(len(p))
+	return len(p), nil
+}
+
+// BenchmarkAccessLog compares the slog access log with AccessLogJSON.
+func BenchmarkAccessLog(b *testing.B) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	tests := []struct {
+		name string
+		give Middleware
+	}{
+		{name: "slog", give: AccessLog(slog.New(slog.NewJSONHandler(new(byteCounter), nil)))},
+		{name: "json", give: AccessLogJSON(new(byteCounter), slog.LevelInfo)},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			srv := tt.give(h)
+			r := httptest.NewRequestWithContext(b.Context(), http.MethodGet, "/items/42", nil)
+			w := httptest.NewRecorder()
+			b.ReportAllocs()
+			for b.Loop() {
+				srv.ServeHTTP(w, r)
+			}
+		})
+	}
+}

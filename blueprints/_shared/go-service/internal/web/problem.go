@@ -18,11 +18,51 @@ type Problem struct {
 	Errors    map[string]string `json:"errors,omitempty"`
 }
 
-// NewProblem returns a problem of type about:blank for status, titled with
-// the status text, for the request r.
+// Type URIs of the problems this package writes itself, part of each
+// service's problem catalogue. They are relative references (RFC 9457
+// §3.1.1), resolved against the request URL; clients compare them as
+// strings and never need to fetch them.
+const (
+	TypeMalformedRequest     = "/problems/malformed-request"      // 400
+	TypeNotFound             = "/problems/not-found"              // 404
+	TypeMethodNotAllowed     = "/problems/method-not-allowed"     // 405
+	TypeBodyTooLarge         = "/problems/body-too-large"         // 413
+	TypeUnsupportedMediaType = "/problems/unsupported-media-type" // 415
+	TypeValidation           = "/problems/validation-failed"      // 422
+	TypeRateLimited          = "/problems/rate-limited"           // 429
+	TypeInternal             = "/problems/internal-error"         // 500
+	TypeBlank                = "about:blank"                      // any other status
+)
+
+// DefaultType returns the problem type of status when nothing more
+// specific applies: one of the Type constants.
+func DefaultType(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return TypeMalformedRequest
+	case http.StatusNotFound:
+		return TypeNotFound
+	case http.StatusMethodNotAllowed:
+		return TypeMethodNotAllowed
+	case http.StatusRequestEntityTooLarge:
+		return TypeBodyTooLarge
+	case http.StatusUnsupportedMediaType:
+		return TypeUnsupportedMediaType
+	case http.StatusUnprocessableEntity:
+		return TypeValidation
+	case http.StatusTooManyRequests:
+		return TypeRateLimited
+	case http.StatusInternalServerError:
+		return TypeInternal
+	}
+	return TypeBlank
+}
+
+// NewProblem returns a problem of DefaultType(status), titled with the
+// status text, for the request r.
 func NewProblem(r *http.Request, status int, detail string) Problem {
 	return Problem{
-		Type:      "about:blank",
+		Type:      DefaultType(status),
 		Title:     http.StatusText(status),
 		Status:    status,
 		Detail:    detail,
@@ -36,7 +76,7 @@ func WriteProblem(w http.ResponseWriter, p Problem) {
 	body, err := json.Marshal(p)
 	if err != nil {
 		// A Problem holds only strings, ints and a string map.
-		body = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500}`)
+		body = []byte(`{"type":"` + TypeInternal + `","title":"Internal Server Error","status":500}`)
 		p.Status = http.StatusInternalServerError
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
@@ -52,6 +92,9 @@ type ErrorStatus struct {
 	Err    error
 	Status int
 	Detail string
+	// Type is the problem type URI (the service's catalogue entry); empty
+	// means DefaultType(Status).
+	Type string
 
 	// Expected marks a 5xx that is a normal condition rather than a fault,
 	// such as a 503 for back-pressure: its Detail is shown to the client
@@ -99,7 +142,11 @@ func (p *Problems) match(r *http.Request, err error) (Problem, *ErrorStatus) {
 	)
 	switch {
 	case errors.As(err, &reqErr):
-		return NewProblem(r, reqErr.Status, reqErr.Detail), nil
+		pr := NewProblem(r, reqErr.Status, reqErr.Detail)
+		if reqErr.Type != "" {
+			pr.Type = reqErr.Type
+		}
+		return pr, nil
 	case errors.As(err, &fieldErr):
 		pr := NewProblem(r, http.StatusUnprocessableEntity, "The request has invalid fields.")
 		pr.Errors = fieldErr.FieldErrors()
@@ -115,7 +162,11 @@ func (p *Problems) match(r *http.Request, err error) (Problem, *ErrorStatus) {
 			if m.Status >= http.StatusInternalServerError && !m.Expected {
 				detail = internalDetail
 			}
-			return NewProblem(r, m.Status, detail), m
+			pr := NewProblem(r, m.Status, detail)
+			if m.Type != "" {
+				pr.Type = m.Type
+			}
+			return pr, m
 		}
 	}
 	return NewProblem(r, http.StatusInternalServerError, internalDetail), nil

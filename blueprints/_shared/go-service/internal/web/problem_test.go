@@ -22,7 +22,7 @@ func TestProblemsStatus(t *testing.T) {
 	t.Parallel()
 	p := NewProblems(discardLogger(),
 		ErrorStatus{Err: errMissing, Status: http.StatusNotFound},
-		ErrorStatus{Err: errTaken, Status: http.StatusConflict, Detail: "That name is taken."},
+		ErrorStatus{Err: errTaken, Status: http.StatusConflict, Detail: "That name is taken.", Type: "/problems/name-taken"},
 		ErrorStatus{Err: errBroken, Status: http.StatusBadGateway, Detail: "leaks"},
 		ErrorStatus{Err: errBusy, Status: http.StatusServiceUnavailable, Detail: "Busy, retry later.", Expected: true},
 	)
@@ -31,14 +31,16 @@ func TestProblemsStatus(t *testing.T) {
 		give       error
 		wantStatus int
 		wantDetail string
+		wantType   string
 	}{
-		{name: "table sentinel", give: fmt.Errorf("get thing 7: %w", errMissing), wantStatus: http.StatusNotFound, wantDetail: "thing not found"},
-		{name: "table detail", give: errTaken, wantStatus: http.StatusConflict, wantDetail: "That name is taken."},
-		{name: "table 5xx hides detail", give: errBroken, wantStatus: http.StatusBadGateway, wantDetail: internalDetail},
-		{name: "expected 5xx keeps detail", give: errBusy, wantStatus: http.StatusServiceUnavailable, wantDetail: "Busy, retry later."},
-		{name: "request error", give: &RequestError{Status: http.StatusBadRequest, Detail: "limit too large"}, wantStatus: http.StatusBadRequest, wantDetail: "limit too large"},
-		{name: "validation", give: fmt.Errorf("create: %w", &ValidationError{Fields: map[string]string{"a": "b"}}), wantStatus: http.StatusUnprocessableEntity, wantDetail: "The request has invalid fields."},
-		{name: "unknown", give: errors.New("db password=hunter2"), wantStatus: http.StatusInternalServerError, wantDetail: internalDetail},
+		{name: "table sentinel", give: fmt.Errorf("get thing 7: %w", errMissing), wantStatus: http.StatusNotFound, wantDetail: "thing not found", wantType: TypeNotFound},
+		{name: "table detail and type", give: errTaken, wantStatus: http.StatusConflict, wantDetail: "That name is taken.", wantType: "/problems/name-taken"},
+		{name: "table 5xx hides detail", give: errBroken, wantStatus: http.StatusBadGateway, wantDetail: internalDetail, wantType: TypeBlank},
+		{name: "expected 5xx keeps detail", give: errBusy, wantStatus: http.StatusServiceUnavailable, wantDetail: "Busy, retry later.", wantType: TypeBlank},
+		{name: "request error", give: &RequestError{Status: http.StatusBadRequest, Detail: "limit too large"}, wantStatus: http.StatusBadRequest, wantDetail: "limit too large", wantType: TypeMalformedRequest},
+		{name: "request error with type", give: &RequestError{Status: http.StatusBadRequest, Detail: "bad cursor", Type: "/problems/invalid-cursor"}, wantStatus: http.StatusBadRequest, wantDetail: "bad cursor", wantType: "/problems/invalid-cursor"},
+		{name: "validation", give: fmt.Errorf("create: %w", &ValidationError{Fields: map[string]string{"a": "b"}}), wantStatus: http.StatusUnprocessableEntity, wantDetail: "The request has invalid fields.", wantType: TypeValidation},
+		{name: "unknown", give: errors.New("db password=hunter2"), wantStatus: http.StatusInternalServerError, wantDetail: internalDetail, wantType: TypeInternal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,7 +50,7 @@ func TestProblemsStatus(t *testing.T) {
 			if got.Status != tt.wantStatus || got.Detail != tt.wantDetail {
 				t.Errorf("Problem() = %d %q, want %d %q", got.Status, got.Detail, tt.wantStatus, tt.wantDetail)
 			}
-			if got.Instance != "/things/7" || got.Type != "about:blank" || got.Title != http.StatusText(tt.wantStatus) {
+			if got.Instance != "/things/7" || got.Type != tt.wantType || got.Title != http.StatusText(tt.wantStatus) {
 				t.Errorf("Problem() = %+v", got)
 			}
 			if s := p.Status(r, tt.give); s != tt.wantStatus {

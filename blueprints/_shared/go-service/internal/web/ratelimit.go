@@ -1,6 +1,7 @@
 package web
 
 import (
+	"container/list"
 	"math"
 	"net"
 	"net/http"
@@ -16,49 +17,67 @@ const rateLimitedDetail = "Too many requests. Retry after the number of seconds 
 
 // RateLimiterConfig configures a RateLimiter.
 type RateLimiterConfig struct {
-	// RPS is the sustained rate per key, in requests per second.
+	// RPS is the sustained rate per key, in requests (or tokens) per
+	// second.
 	RPS float64
 	// Burst is the bucket size; values below 1 mean max(1, ceil(RPS)).
 	Burst int
-	// MaxKeys bounds the number of buckets kept; 0 means 10000. When the
-	// map is full, idle buckets are evicted first, then the least recently
-	// used one.
+	// MaxKeys bounds the number of buckets kept; 0 means 10000. When a new
+	// key arrives at a full map, the bucket used least recently is
+	// dropped: a client that keeps sending stays at the front, so neither
+	// a crowd of new keys nor a full map hands it a fresh bucket.
 	MaxKeys int
 	// IdleTTL is how long an unused bucket is kept; 0 means 10 minutes.
 	IdleTTL time.Duration
+	// OnLimited, when set, is called with a key the first time it is
+	// refused, then at most once a minute while it stays over its limit:
+	// enough to name a client in a log without a line per refusal. It is
+	// called without the limiter's lock held.
+	OnLimited func(key string)
 	// Now replaces time.Now in tests.
 	Now func() time.Time
 }
 
-// A RateLimiter keeps one token bucket per key (client address, API key,
-// or a single constant key for a global limit). It starts no goroutines:
-// idle buckets are evicted while it is used.
-type RateLimiter struct {
-	limit   rate.Limit
-	burst   int
-	maxKeys int
-	idleTTL time.Duration
-	now     func() time.Time
+// limitedReportEvery is how often OnLimited may name the same key.
+const limitedReportEvery = time.Minute
 
-	mu        sync.Mutex
-	buckets   map[string]*bucket
-	lastSweep time.Time
+// A RateLimiter keeps one token bucket per key (client address, API key,
+// or a single constant key for a global limit). It starts no goroutines.
+// Its buckets sit in a list ordered by last use, so finding a key, making
+// room for a new one and dropping idle ones cost O(1) whatever the number
+// of keys: idle buckets are taken off the end of the list as keys are
+// used.
+type RateLimiter struct {
+	limit     rate.Limit
+	burst     int
+	maxKeys   int
+	idleTTL   time.Duration
+	onLimited func(key string)
+	now       func() time.Time
+
+	mu      sync.Mutex
+	recent  *list.List               // of *bucket, most recently used first
+	buckets map[string]*list.Element // key -> element of recent
 }
 
 type bucket struct {
+	key      string
 	lim      *rate.Limiter
 	lastSeen time.Time
+	reported time.Time // when OnLimited last named the key
 }
 
 // NewRateLimiter returns a RateLimiter for cfg.
 func NewRateLimiter(cfg RateLimiterConfig) *RateLimiter {
 	l := &RateLimiter{
-		limit:   rate.Limit(cfg.RPS),
-		burst:   cfg.Burst,
-		maxKeys: cfg.MaxKeys,
-		idleTTL: cfg.IdleTTL,
-		now:     cfg.Now,
-		buckets: make(map[string]*bucket),
+		limit:     rate.Limit(cfg.RPS),
+		burst:     cfg.Burst,
+		maxKeys:   cfg.MaxKeys,
+		idleTTL:   cfg.IdleTTL,
+		onLimited: cfg.OnLimited,
+		now:       cfg.Now,
+		recent:    list.New(),
+		buckets:   make(map[string]*list.Element),
 	}
 	if l.burst < 1 {
 		l.burst = max(1, int(math.Ceil(cfg.RPS)))
@@ -78,57 +97,139 @@ func NewRateLimiter(cfg RateLimiterConfig) *RateLimiter {
 // Allow takes one token from key's bucket. When none is left it returns
 // false and how long the client should wait.
 func (l *RateLimiter) Allow(key string) (bool, time.Duration) {
+	return l.AllowN(key, 1)
+}
+
+// AllowN takes n tokens from key's bucket: the cost of a request that
+// counts as n (a batch of n events, a login that costs n). When fewer are
+// left it takes none and returns false and how long the client should
+// wait. A cost above Burst can never be paid: AllowN returns false and a
+// zero wait. n <= 0 is always allowed.
+func (l *RateLimiter) AllowN(key string, n int) (bool, time.Duration) {
+	if n <= 0 {
+		return true, 0
+	}
 	now := l.now()
+	b := l.bucket(key, now)
+	if n <= l.burst {
+		// Kept apart from Reserve so that the reservation stays on the
+		// stack: AllowN allocates nothing for a known key.
+		res := b.lim.ReserveN(now, n)
+		wait, ok := l.granted(res, now)
+		if !ok {
+			return false, l.refused(b, key, now, wait)
+		}
+		return true, 0
+	}
+	return false, l.refused(b, key, now, 0)
+}
+
+// Tokens are tokens taken by Reserve.
+type Tokens struct {
+	res *rate.Reservation
+	at  time.Time
+}
+
+// Refund gives the tokens back to their bucket, for a request that was
+// refused after all for a reason that is not the client's (a full queue,
+// a dependency down), so that it costs the client nothing. Refunding
+// twice, or the zero Tokens, does nothing.
+func (t *Tokens) Refund() {
+	if t.res == nil {
+		return
+	}
+	// Cancelling at the time the tokens were taken puts them all back
+	// (less what later takers already spent), capped at the burst.
+	t.res.CancelAt(t.at)
+	t.res = nil
+}
+
+// Reserve is AllowN that also returns the tokens taken, so that a handler
+// can refund them when it refuses the request for another reason.
+func (l *RateLimiter) Reserve(key string, n int) (Tokens, bool, time.Duration) {
+	if n <= 0 {
+		return Tokens{}, true, 0
+	}
+	now := l.now()
+	b := l.bucket(key, now)
+	if n <= l.burst {
+		res := b.lim.ReserveN(now, n)
+		wait, ok := l.granted(res, now)
+		if !ok {
+			return Tokens{}, false, l.refused(b, key, now, wait)
+		}
+		return Tokens{res: res, at: now}, true, 0
+	}
+	return Tokens{}, false, l.refused(b, key, now, 0)
+}
+
+// granted reports whether res lets its tokens be used at now; if not, it
+// cancels res and returns how long to wait.
+func (l *RateLimiter) granted(res *rate.Reservation, now time.Time) (time.Duration, bool) {
+	if !res.OK() {
+		return time.Second, false // a zero rate: try again later
+	}
+	wait := res.DelayFrom(now)
+	if wait <= 0 {
+		return 0, true
+	}
+	res.CancelAt(now)
+	return wait, false
+}
+
+// refused reports a refusal of key to OnLimited when it is due, and
+// returns wait.
+func (l *RateLimiter) refused(b *bucket, key string, now time.Time, wait time.Duration) time.Duration {
+	if l.onLimited != nil && l.due(b, now) {
+		l.onLimited(key)
+	}
+	return wait
+}
+
+// bucket returns key's bucket, marked as used at now. A new key first
+// drops the buckets idle for IdleTTL from the end of the list, then the
+// least recently used one if the map is still full.
+func (l *RateLimiter) bucket(key string, now time.Time) *bucket {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		l.makeRoom(now)
-		b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
-		l.buckets[key] = b
+	if e, ok := l.buckets[key]; ok {
+		b := e.Value.(*bucket)
+		b.lastSeen = now
+		l.recent.MoveToFront(e)
+		return b
 	}
-	b.lastSeen = now
-	res := b.lim.ReserveN(now, 1)
-	if !res.OK() {
-		return false, time.Second
+	for e := l.recent.Back(); e != nil; e = l.recent.Back() {
+		old := e.Value.(*bucket)
+		if len(l.buckets) < l.maxKeys && now.Sub(old.lastSeen) < l.idleTTL {
+			break
+		}
+		l.recent.Remove(e)
+		delete(l.buckets, old.key)
 	}
-	if d := res.DelayFrom(now); d > 0 {
-		res.CancelAt(now)
-		return false, d
-	}
-	return true, 0
+	b := &bucket{key: key, lim: rate.NewLimiter(l.limit, l.burst), lastSeen: now}
+	l.buckets[key] = l.recent.PushFront(b)
+	return b
 }
+
+// due reports whether OnLimited should name b's key now.
+func (l *RateLimiter) due(b *bucket, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !b.reported.IsZero() && now.Sub(b.reported) < limitedReportEvery {
+		return false
+	}
+	b.reported = now
+	return true
+}
+
+// Burst returns the bucket size: the largest cost AllowN can allow.
+func (l *RateLimiter) Burst() int { return l.burst }
 
 // Len returns the number of buckets held.
 func (l *RateLimiter) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.buckets)
-}
-
-// makeRoom evicts idle buckets at most once per IdleTTL, and the least
-// recently used bucket when the map is still full. l.mu must be held.
-func (l *RateLimiter) makeRoom(now time.Time) {
-	if len(l.buckets) < l.maxKeys && now.Sub(l.lastSweep) < l.idleTTL {
-		return
-	}
-	l.lastSweep = now
-	var (
-		oldestKey string
-		oldest    time.Time
-	)
-	for k, b := range l.buckets {
-		if now.Sub(b.lastSeen) >= l.idleTTL {
-			delete(l.buckets, k)
-			continue
-		}
-		if oldestKey == "" || b.lastSeen.Before(oldest) {
-			oldestKey, oldest = k, b.lastSeen
-		}
-	}
-	if len(l.buckets) >= l.maxKeys {
-		delete(l.buckets, oldestKey)
-	}
 }
 
 // A KeyFunc picks the bucket a request is counted against.
@@ -152,14 +253,36 @@ func Global(*http.Request) string { return "" }
 func (l *RateLimiter) Middleware(key KeyFunc) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ok, wait := l.Allow(key(r))
-			if !ok {
-				secs := int(math.Ceil(wait.Seconds()))
-				w.Header().Set("Retry-After", strconv.Itoa(max(1, secs)))
-				WriteProblem(w, NewProblem(r, http.StatusTooManyRequests, rateLimitedDetail))
+			if !l.Take(w, r, key(r), 1) {
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// Take takes n tokens from key's bucket for the request r, for handlers
+// that know a request's cost only once they have read it. When the bucket
+// cannot pay, Take writes the 429 problem (with Retry-After when waiting
+// helps) and returns false; the handler must then return.
+func (l *RateLimiter) Take(w http.ResponseWriter, r *http.Request, key string, n int) bool {
+	ok, wait := l.AllowN(key, n)
+	if ok {
+		return true
+	}
+	WriteRateLimited(w, r, wait)
+	return false
+}
+
+// WriteRateLimited writes the 429 problem for a request refused by a
+// limit, with Retry-After in whole seconds (at least 1) when wait > 0.
+func WriteRateLimited(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	detail := rateLimitedDetail
+	if wait > 0 {
+		secs := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, secs)))
+	} else {
+		detail = "This request costs more than the rate limit ever allows at once."
+	}
+	WriteProblem(w, NewProblem(r, http.StatusTooManyRequests, detail))
 }

@@ -127,3 +127,196 @@ func TestClientIP(t *testing.T) {
 		})
 	}
 }
+
+func TestRateLimiterAllowN(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	l := NewRateLimiter(RateLimiterConfig{RPS: 10, Burst: 10, Now: clock.Now})
+	tests := []struct {
+		name     string
+		giveN    int
+		wantOK   bool
+		wantWait bool
+	}{
+		{name: "batch of 7", giveN: 7, wantOK: true},
+		{name: "4 more than left", giveN: 4, wantWait: true},
+		{name: "the 3 left", giveN: 3, wantOK: true},
+		{name: "nothing costs nothing", giveN: 0, wantOK: true},
+		{name: "above burst never passes", giveN: 11},
+	}
+	for _, tt := range tests { // in order: each row spends the bucket
+		ok, wait := l.AllowN("k", tt.giveN)
+		if ok != tt.wantOK || (wait > 0) != tt.wantWait {
+			t.Errorf("%s: AllowN(%d) = %t, %v; want %t, wait %t", tt.name, tt.giveN, ok, wait, tt.wantOK, tt.wantWait)
+		}
+	}
+	clock.Advance(time.Second)
+	if ok, _ := l.AllowN("k", 10); !ok {
+		t.Error("a full burst was refused after the bucket refilled")
+	}
+	if l.Burst() != 10 {
+		t.Errorf("Burst() = %d", l.Burst())
+	}
+}
+
+func TestRateLimiterTake(t *testing.T) {
+	t.Parallel()
+	l := NewRateLimiter(RateLimiterConfig{RPS: 1, Burst: 3, Now: newClock().Now})
+	tests := []struct {
+		name           string
+		giveN          int
+		wantOK         bool
+		wantRetryAfter string
+	}{
+		{name: "fits", giveN: 3, wantOK: true},
+		{name: "empty bucket", giveN: 2, wantRetryAfter: "2"},
+		{name: "too big ever", giveN: 4},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/v1/events", nil)
+		w := httptest.NewRecorder()
+		if got := l.Take(w, r, "client", tt.giveN); got != tt.wantOK {
+			t.Fatalf("%s: Take() = %t, want %t", tt.name, got, tt.wantOK)
+		}
+		if tt.wantOK {
+			if w.Code != http.StatusOK || w.Body.Len() != 0 {
+				t.Errorf("%s: Take wrote a response when it allowed", tt.name)
+			}
+			continue
+		}
+		if w.Code != http.StatusTooManyRequests || w.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: status %d, %s", tt.name, w.Code, w.Header().Get("Content-Type"))
+		}
+		if got := w.Header().Get("Retry-After"); got != tt.wantRetryAfter {
+			t.Errorf("%s: Retry-After = %q, want %q", tt.name, got, tt.wantRetryAfter)
+		}
+	}
+}
+
+// TestRateLimiterRefund: tokens refunded for a request refused for another
+// reason (a full queue) cost the client nothing; a refund is used once.
+func TestRateLimiterRefund(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	l := NewRateLimiter(RateLimiterConfig{RPS: 0.001, Burst: 10, Now: clock.Now})
+	tokens, ok, _ := l.Reserve("k", 10)
+	if !ok {
+		t.Fatal("a full burst was refused")
+	}
+	if ok, _ := l.AllowN("k", 1); ok {
+		t.Fatal("a spent bucket allowed more")
+	}
+	clock.Advance(time.Millisecond) // the refund comes after the request ran
+	tokens.Refund()
+	tokens.Refund() // no double credit
+	if ok, _ := l.AllowN("k", 10); !ok {
+		t.Error("refunded tokens were not given back")
+	}
+	if ok, _ := l.AllowN("k", 1); ok {
+		t.Error("a second refund credited the bucket again")
+	}
+	var zero Tokens
+	zero.Refund() // the zero Tokens (a refused or free request) refunds nothing
+}
+
+// TestRateLimiterFullMapKeepsFlooder reproduces a limiter that forgot
+// buckets when its map filled up, handing a flooding client a fresh
+// budget: a full map drops the key used least recently, and the key still
+// flooding stays limited.
+func TestRateLimiterFullMapKeepsFlooder(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	l := NewRateLimiter(RateLimiterConfig{RPS: 0.001, Burst: 10, MaxKeys: 3, Now: clock.Now})
+	for _, key := range []string{"idle", "flood"} {
+		if ok, _ := l.AllowN(key, 10); !ok {
+			t.Fatalf("first request of %s refused", key)
+		}
+	}
+	for i := range 100 {
+		clock.Advance(time.Millisecond)
+		if ok, _ := l.Allow("flood"); ok {
+			t.Fatalf("flooding key allowed again after %d new keys", i)
+		}
+		if ok, _ := l.AllowN(fmt.Sprintf("new-%d", i), 10); !ok {
+			t.Fatalf("new key %d refused its first request", i)
+		}
+		if n := l.Len(); n > 3 {
+			t.Fatalf("%d buckets held, want at most 3", n)
+		}
+	}
+	// The idle key's spent bucket was dropped first: it starts afresh.
+	if ok, _ := l.AllowN("idle", 10); !ok {
+		t.Error("the idle key's bucket outlived newer ones")
+	}
+}
+
+// TestRateLimiterOnLimited: OnLimited names a refused key once, then at
+// most once a minute, so a flood does not flood the log.
+func TestRateLimiterOnLimited(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	var named []string
+	l := NewRateLimiter(RateLimiterConfig{
+		RPS: 0.001, Burst: 1, Now: clock.Now,
+		OnLimited: func(key string) { named = append(named, key) },
+	})
+	for _, key := range []string{"flood", "other"} {
+		if ok, _ := l.Allow(key); !ok {
+			t.Fatal("first request refused")
+		}
+	}
+	if len(named) != 0 {
+		t.Fatalf("OnLimited called for allowed requests: %v", named)
+	}
+	for range 100 {
+		clock.Advance(100 * time.Millisecond)
+		l.Allow("flood")
+	}
+	clock.Advance(51 * time.Second) // 61 s after the first refusal
+	l.Allow("flood")
+	l.Allow("other")
+	l.Allow("other")
+	want := []string{"flood", "flood", "other"}
+	if fmt.Sprint(named) != fmt.Sprint(want) {
+		t.Errorf("OnLimited named %v, want %v", named, want)
+	}
+}
+
+// BenchmarkRateLimiterNewClients: every request comes from a key the full
+// map has not seen (address churn, a crowd of new clients), the case that
+// makes room in the map on every call.
+func BenchmarkRateLimiterNewClients(b *testing.B) {
+	const keys = 10000
+	l := NewRateLimiter(RateLimiterConfig{RPS: 100, MaxKeys: keys})
+	names := make([]string, 4*keys)
+	for i := range names {
+		names[i] = fmt.Sprintf("198.51.%d.%d", i/256, i%256)
+	}
+	for _, k := range names[:keys] {
+		l.Allow(k)
+	}
+	b.ReportAllocs()
+	i := keys
+	for b.Loop() {
+		l.Allow(names[i%len(names)])
+		i++
+	}
+}
+
+// BenchmarkRateLimiterKnownClients: many clients, each already holding a
+// bucket.
+func BenchmarkRateLimiterKnownClients(b *testing.B) {
+	const keys = 10000
+	l := NewRateLimiter(RateLimiterConfig{RPS: 1e9, MaxKeys: keys})
+	names := make([]string, keys)
+	for i := range names {
+		names[i] = fmt.Sprintf("198.51.%d.%d", i/256, i%256)
+		l.Allow(names[i])
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		l.Allow(names[i%keys])
+		i++
+	}
+}

@@ -9,6 +9,10 @@ import (
 // RequestIDHeader is the header a request ID is read from and echoed in.
 const RequestIDHeader = "X-Request-ID"
 
+// requestIDHeaderKey is RequestIDHeader in the canonical form net/http keys
+// headers by, so that reading and writing it allocates nothing.
+const requestIDHeaderKey = "X-Request-Id"
+
 type requestIDKey struct{}
 
 // RequestID returns the request ID stored in ctx by the RequestIDs
@@ -28,11 +32,14 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 // response. Put it first in the chain.
 func RequestIDs(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(RequestIDHeader)
+		var id string
+		if v := r.Header[requestIDHeaderKey]; len(v) > 0 {
+			id = v[0]
+		}
 		if !validRequestID(id) {
 			id = rand.Text()
 		}
-		w.Header().Set(RequestIDHeader, id)
+		w.Header()[requestIDHeaderKey] = []string{id}
 		next.ServeHTTP(w, r.WithContext(WithRequestID(r.Context(), id)))
 	})
 }
