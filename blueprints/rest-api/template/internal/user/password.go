@@ -29,8 +29,14 @@ func DefaultHashParams() HashParams {
 
 var errBadHash = errors.New("malformed password hash")
 
-// maxKeyLen bounds the hash length accepted from a stored PHC string.
-const maxKeyLen = 1024
+// Bounds on the parameters accepted from a stored PHC string, so that a
+// corrupt or planted hash cannot make one check allocate gigabytes.
+const (
+	maxKeyLen  = 1024
+	maxMemory  = 256 * 1024 // KiB
+	maxTime    = 16
+	maxThreads = 16
+)
 
 // HashPassword returns the argon2id PHC string for password.
 func HashPassword(password string, p HashParams) string {
@@ -54,7 +60,8 @@ func CheckPassword(hash, password string) (bool, error) {
 		return false, errBadHash
 	}
 	var p HashParams
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil ||
+		p.Memory == 0 || p.Memory > maxMemory || p.Time == 0 || p.Time > maxTime || p.Threads == 0 || p.Threads > maxThreads {
 		return false, errBadHash
 	}
 	b64 := base64.RawStdEncoding

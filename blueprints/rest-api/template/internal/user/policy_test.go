@@ -17,10 +17,10 @@ func TestPolicy(t *testing.T) {
 		{name: "admin reads anyone", give: CanRead(admin, "bob"), want: true},
 		{name: "user reads self", give: CanRead(alice, "alice"), want: true},
 		{name: "user cannot read others", give: CanRead(alice, "bob"), want: false},
-		{name: "admin changes roles", give: CanUpdate(admin, "bob", UpdateInput{Role: &role}), want: true},
-		{name: "user updates self", give: CanUpdate(alice, "alice", UpdateInput{}), want: true},
-		{name: "user cannot change own role", give: CanUpdate(alice, "alice", UpdateInput{Role: &role}), want: false},
-		{name: "user cannot update others", give: CanUpdate(alice, "bob", UpdateInput{}), want: false},
+		{name: "admin changes roles", give: CanUpdate(admin, "bob", Patch{Role: &role}), want: true},
+		{name: "user updates self", give: CanUpdate(alice, "alice", Patch{}), want: true},
+		{name: "user cannot change own role", give: CanUpdate(alice, "alice", Patch{Role: &role}), want: false},
+		{name: "user cannot update others", give: CanUpdate(alice, "bob", Patch{}), want: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
