@@ -731,3 +731,280 @@ fn the_backstage_template_form_matches_the_exported_schema() {
         );
     }
 }
+
+/// Issue 12.6: a git subfolder that crosses a link inside the checkout is refused, even
+/// when the link leads to a valid blueprint outside the checkout.
+#[test]
+fn a_git_subfolder_through_a_link_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("outside");
+    copy_tree(Path::new(&hello_blueprint()), &outside.join("bp"));
+    let target = outside.clone();
+    let bare = bare_repo(tmp.path(), move |work| {
+        std::os::unix::fs::symlink(&target, work.join("link")).unwrap();
+    });
+    for subdir in ["link/bp", "link"] {
+        let source = format!("file://{}#main:{subdir}", bare.display());
+        let before = tree_state(tmp.path());
+        gogen(tmp.path())
+            .args(["new", &source, "out", "--no-input", "--no-git"])
+            .args(["--set", "module=example.com/a/b"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("symbolic link"));
+        assert_eq!(tree_state(tmp.path()), before, "{subdir}");
+    }
+}
+
+/// Issue 12.6: `..;` segments, full-width dots and other look-alikes never pass an
+/// allow-list, and a host without a dot is not fetched unless a prefix names it; all of it
+/// before git runs.
+#[test]
+fn git_prefixes_match_a_strict_grammar_and_single_label_hosts_need_asking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("calls.log");
+    fake_tool(&tmp.path().join("bin"), "git", &log, 0);
+    let config = tmp.path().join("config.toml");
+    fs::write(
+        &config,
+        "allowed_git_prefixes = [\"https://git.corp/org/\"]\n",
+    )
+    .unwrap();
+    let run = |source: &str, config: Option<&Path>| {
+        let mut cmd = gogen(tmp.path());
+        cmd.env("PATH", path_with(&tmp.path().join("bin")));
+        if let Some(c) = config {
+            cmd.env("GOGEN_CONFIG", c);
+        }
+        cmd.args(["info", source]).assert().code(2)
+    };
+    for source in [
+        "https://git.corp/org/..;/evil/bp.git",
+        "https://git.corp/org/..;@evil.example/bp.git",
+        "https://git.corp/org/\u{ff0e}\u{ff0e}/evil/bp.git",
+        "https://git\u{ff0e}corp/org/bp.git",
+        "https://git.corp/org;/bp.git",
+        "https://git.corp/organisation/bp.git",
+    ] {
+        run(source, Some(&config)).stderr(
+            predicate::str::contains("refused")
+                .or(predicate::str::contains("not under an allowed prefix")),
+        );
+    }
+    // No config at all: a single-label host is still refused, with the way to ask for it.
+    run("https://x/y.git", None).stderr(predicate::str::contains("has no dot"));
+    run("git@intranet:team/bp.git", None).stderr(predicate::str::contains("has no dot"));
+    assert_eq!(fs::read_to_string(&log).unwrap_or_default(), "", "git ran");
+    // Named in the allow-list, it is asked for: gogen goes on to git.
+    fs::write(&config, "allowed_git_prefixes = [\"https://x/\"]\n").unwrap();
+    let _ = gogen(tmp.path())
+        .env("PATH", path_with(&tmp.path().join("bin")))
+        .env("GOGEN_CONFIG", &config)
+        .args(["info", "https://x/y.git"])
+        .output()
+        .unwrap();
+    assert!(fs::read_to_string(&log).unwrap_or_default().contains("git"));
+}
+
+/// Issue 12.7: a system-level lock holds against every user-level way around it:
+/// GOGEN_CONFIG (an empty file, /dev/null), another HOME or XDG_CONFIG_HOME, a user config
+/// that locks or defaults the key itself, --set, answers files and presets; and
+/// GOGEN_SYSTEM_CONFIG only adds a system level, it cannot replace /etc.
+#[test]
+fn a_system_lock_cannot_be_lifted_from_the_user_level() {
+    let tmp = tempfile::tempdir().unwrap();
+    let system = tmp.path().join("etc-gogen.toml");
+    fs::write(&system, "[locked]\ngreeting = \"Hi\"\n").unwrap();
+    let home = tmp.path().join("home");
+    fs::create_dir_all(home.join(".config/gogen")).unwrap();
+    fs::write(
+        home.join(".config/gogen/config.toml"),
+        "[locked]\ngreeting = \"Yo\"\n[defaults]\ngreeting = \"Yo\"\n[presets.loud]\nanswers = { greeting = \"YO\" }\n",
+    )
+    .unwrap();
+    fs::write(tmp.path().join("empty.toml"), "").unwrap();
+    fs::write(tmp.path().join("a.toml"), "greeting = \"Yo\"\n").unwrap();
+    let new = |envs: &[(&str, &str)], extra: &[&str]| {
+        let mut cmd = gogen(tmp.path());
+        cmd.env("GOGEN_SYSTEM_CONFIG", &system)
+            .env_remove("XDG_CONFIG_HOME")
+            .env("HOME", &home);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.args(["new", &hello_blueprint(), "out", "--no-input", "--no-git"])
+            .args(["--set", "module=example.com/a/b"])
+            .args(extra);
+        cmd
+    };
+    let empty = tmp.path().join("empty.toml").display().to_string();
+    let elsewhere = tmp.path().join("elsewhere").display().to_string();
+    type Env<'a> = Vec<(&'a str, &'a str)>;
+    let attempts: Vec<(Env, Vec<&str>)> = vec![
+        (
+            vec![("GOGEN_CONFIG", empty.as_str())],
+            vec!["--set", "greeting=Yo"],
+        ),
+        (
+            vec![("HOME", elsewhere.as_str())],
+            vec!["--set", "greeting=Yo"],
+        ),
+        (
+            vec![("XDG_CONFIG_HOME", elsewhere.as_str())],
+            vec!["--set", "greeting=Yo"],
+        ),
+        (vec![], vec!["--set", "greeting=Yo"]),
+        (vec![], vec!["--answers", "a.toml"]),
+        (vec![], vec!["--preset", "loud"]),
+    ];
+    for (envs, extra) in &attempts {
+        let before = tree_state(tmp.path());
+        new(envs, extra)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "answer `greeting` is locked to \"Hi\" by",
+            ))
+            .stderr(predicate::str::contains("etc-gogen.toml"));
+        assert_eq!(tree_state(tmp.path()), before, "{envs:?} {extra:?}");
+    }
+    // Not a regular file: refused, not read as "no config".
+    for (var, value) in [
+        ("GOGEN_CONFIG", "/dev/null"),
+        ("GOGEN_SYSTEM_CONFIG", "/dev/null"),
+    ] {
+        new(&[(var, value)], &[])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("not a regular file"));
+    }
+    // Without an attempt, the lock wins over the user's own lock and default.
+    new(&[], &[]).assert().code(0);
+    let lock = fs::read_to_string(tmp.path().join("out/.gogen.toml")).unwrap();
+    assert!(lock.contains("greeting = \"Hi\""), "{lock}");
+    assert!(lock.contains("greeting = \"locked\""), "{lock}");
+}
+
+/// Issue 12.10 and 12.13: a search-path blueprint is listed and found under the name its
+/// manifest declares, and one whose name a built-in (or an earlier folder) takes is listed
+/// as shadowed, never silently dropped.
+#[test]
+fn search_path_names_come_from_manifests_and_shadowing_is_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let org = tmp.path().join("org");
+    let manifest = |name: &str| {
+        format!(
+            "name = \"{name}\"\nversion = \"0.1.0\"\ndescription = \"Ours.\"\n[[question]]\nkey = \"name\"\ndefault = \"x\"\n"
+        )
+    };
+    write_blueprint(
+        &org.join("folder-a"),
+        &[
+            ("blueprint.toml", &manifest("svc")),
+            ("template/a.txt", "a"),
+        ],
+    );
+    write_blueprint(
+        &org.join("folder-b"),
+        &[
+            ("blueprint.toml", &manifest("svc")),
+            ("template/b.txt", "b"),
+        ],
+    );
+    write_blueprint(
+        &org.join("rest-api"),
+        &[
+            ("blueprint.toml", &manifest("rest-api")),
+            ("template/c.txt", "c"),
+        ],
+    );
+    let out = gogen(tmp.path())
+        .env("GOGEN_BLUEPRINT_PATH", &org)
+        .args(["list", "--json"])
+        .assert()
+        .code(0);
+    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let entries: Vec<(String, String, Option<String>)> = doc["blueprints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["name"].as_str().unwrap().to_string(),
+                b["source"].as_str().unwrap().to_string(),
+                b["shadowed_by"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    let ours: Vec<_> = entries
+        .iter()
+        .filter(|e| e.1.starts_with("search-path:"))
+        .collect();
+    assert_eq!(ours.len(), 3, "{entries:?}");
+    assert!(
+        ours.iter()
+            .any(|e| e.0 == "rest-api" && e.2.as_deref() == Some("built-in")),
+        "{entries:?}"
+    );
+    assert!(
+        ours.iter()
+            .any(|e| e.0 == "svc" && e.1.ends_with("folder-a") && e.2.is_none()),
+        "{entries:?}"
+    );
+    assert!(
+        ours.iter().any(|e| e.0 == "svc"
+            && e.1.ends_with("folder-b")
+            && e.2.as_deref().is_some_and(|s| s.ends_with("folder-a"))),
+        "{entries:?}"
+    );
+    gogen(tmp.path())
+        .env("GOGEN_BLUEPRINT_PATH", &org)
+        .arg("list")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("shadowed by built-in"));
+    // `svc` is found by the name `list` shows (its folder is called something else).
+    gogen(tmp.path())
+        .env("GOGEN_BLUEPRINT_PATH", &org)
+        .args(["new", "svc", "out", "--no-input", "--no-git"])
+        .assert()
+        .code(0);
+    assert!(tmp.path().join("out/a.txt").is_file());
+}
+
+/// A hostile blueprint whose choice questions make millions of pairs of values (two
+/// questions of 3,000 choices each) does not keep `blueprint lint` searching a pairwise
+/// cover for ever: lint warns, renders the test matrix and finishes.
+#[test]
+fn lint_bounds_the_pairwise_cover_of_huge_choice_lists() {
+    let tmp = tempfile::tempdir().unwrap();
+    let choices: Vec<String> = (0..3000).map(|i| format!("\"v{i}\"")).collect();
+    let question = |key: &str| {
+        format!(
+            "[[question]]\nkey = \"{key}\"\ntype = \"choice\"\nchoices = [{}]\ndefault = \"v0\"\n",
+            choices.join(", ")
+        )
+    };
+    let manifest = format!(
+        "name = \"wide\"\nversion = \"0.1.0\"\ndescription = \"Wide.\"\n{}{}[[test]]\nname = \"defaults\"\n",
+        question("a"),
+        question("b")
+    );
+    let bp = tmp.path().join("wide");
+    write_blueprint(
+        &bp,
+        &[
+            ("blueprint.toml", &manifest),
+            ("template/a.txt.jinja", "{{ a }} {{ b }}\n"),
+        ],
+    );
+    let (code, stdout, stderr) = output_within(
+        gogen_std(tmp.path()).args(["blueprint", "lint", &bp.display().to_string()]),
+        120,
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("9000000 pairs of values"),
+        "{stdout}{stderr}"
+    );
+}

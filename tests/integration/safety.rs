@@ -39,6 +39,12 @@ impl Sandbox {
         cmd
     }
 
+    fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = gogen_std(&self.work());
+        cmd.env("PATH", path_with(&self.root.join("bin")));
+        cmd
+    }
+
     fn calls(&self) -> String {
         fs::read_to_string(self.root.join("calls.log")).unwrap_or_default()
     }
@@ -783,28 +789,28 @@ fn git_init_is_skipped_inside_a_work_tree_and_without_identity() {
 fn a_signal_while_staging_leaves_nothing() {
     let sb = Sandbox::new();
     let before = tree_state(&sb.root);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gogen"))
+    let signals = tempfile::tempdir().unwrap();
+    let ready = signals.path().join("paused");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gogen"))
         .args(new_hello("example.com/acme/x"))
         .arg("--no-git")
-        .env("GOGEN_TEST_PAUSE_AFTER_STAGING_MS", "20000")
+        .env("GOGEN_TEST_PAUSE", "staging:60000")
+        .env("GOGEN_TEST_PAUSE_READY", &ready)
         .current_dir(sb.work())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the staging folder exists, then interrupt.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while staging_leftovers(&sb.work()).is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "staging never appeared"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    // The whole tree is staged and gogen holds before its last check: interrupt there.
+    wait_for("gogen to finish staging", || ready.exists());
+    assert_eq!(staging_leftovers(&sb.work()).len(), 1);
+    send_signal(child.id(), "-TERM");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(tree_state(&sb.root), before);
 }
 
@@ -864,4 +870,893 @@ fn is_complete(dir: &Path) -> bool {
                     == hash.as_str()
             })
         })
+}
+
+/// Issue 12.1: a target that is a link is refused however it is written (`out`, `out/`,
+/// `out/.`), with or without --force, by `new` and by `blueprint new`.
+#[test]
+fn symlinked_targets_are_refused_however_they_are_written() {
+    let sb = Sandbox::new();
+    fs::write(sb.root.join("outside/go.mod"), "module mine\n").unwrap();
+    symlink(sb.root.join("outside"), sb.work().join("out")).unwrap();
+    for given in ["out", "out/", "out/.", "./out//", "out/./"] {
+        for force in [false, true] {
+            let mut args = vec![
+                "new",
+                "rest-api",
+                given,
+                "--no-input",
+                "--set",
+                "module=example.com/acme/x",
+            ];
+            if force {
+                args.push("--force");
+            }
+            sb.refused(&args, 1, "symbolic link");
+        }
+        sb.refused(
+            &["blueprint", "new", given, "--name", "bp"],
+            1,
+            "symbolic link",
+        );
+    }
+    // A link to an empty folder is refused too (it would have been filled through the link).
+    fs::create_dir(sb.root.join("empty")).unwrap();
+    symlink(sb.root.join("empty"), sb.work().join("to-empty")).unwrap();
+    sb.refused(&["blueprint", "new", "to-empty/"], 1, "symbolic link");
+    assert_eq!(fs::read_dir(sb.root.join("empty")).unwrap().count(), 0);
+}
+
+/// Issue 12.2: a signal that lands during the final rename (the pause does not end on the
+/// signal) ends with the complete project, exit 130, and no post-step.
+#[test]
+fn a_signal_during_the_rename_ends_complete_with_no_post_step() {
+    let sb = Sandbox::new();
+    let ready = sb.root.join("paused");
+    // gogen holds after its last check before the rename until the signal has arrived,
+    // then renames: the signal lands inside the window, however slow the machine is.
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gogen"))
+        .args(new_hello("example.com/acme/x"))
+        .env("GOGEN_TEST_PAUSE", "rename:60000")
+        .env("GOGEN_TEST_PAUSE_READY", &ready)
+        .env("PATH", path_with(&sb.root.join("bin")))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .current_dir(sb.work())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("gogen to reach the rename", || ready.exists());
+    assert!(!sb.work().join("out").exists(), "renamed before the pause");
+    send_signal(child.id(), "-TERM");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("complete"), "{stderr}");
+    assert!(is_complete(&sb.work().join("out")));
+    assert!(staging_leftovers(&sb.work()).is_empty());
+    let calls = sb.calls();
+    assert!(!calls.contains("[init]"), "a post-step started: {calls}");
+}
+
+/// Issue 12.2: a signal while a post-step runs stops it (and what it started), and no
+/// further post-step starts.
+#[test]
+fn a_signal_during_a_post_step_stops_it_and_starts_no_other() {
+    let sb = Sandbox::new();
+    let pidfile = sb.root.join("init.pid");
+    script_tool(
+        &sb.root.join("bin"),
+        "git",
+        &format!(
+            "echo \"git $*\" >> '{log}'\ncase \"$*\" in *init*) echo $$ > '{pid}'; exec sleep 300;; esac\ncase \"$1\" in --version) exit 0;; config) echo someone;; rev-parse) exit 1;; esac\nexit 0",
+            log = sb.root.join("calls.log").display(),
+            pid = pidfile.display()
+        ),
+    );
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gogen"))
+        .args(new_hello("example.com/acme/x"))
+        .env("PATH", path_with(&sb.root.join("bin")))
+        .current_dir(sb.work())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("git init", || {
+        pidfile.exists() && fs::read_to_string(&pidfile).is_ok_and(|p| !p.trim().is_empty())
+    });
+    send_signal(child.id(), "-TERM");
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    // The step sleeps for 300 s: ending far sooner means gogen did not wait for it.
+    assert!(
+        started.elapsed().as_secs() < 120,
+        "gogen waited for the step"
+    );
+    assert!(stderr.contains("complete"), "{stderr}");
+    assert!(is_complete(&sb.work().join("out")));
+    let pid = fs::read_to_string(&pidfile).unwrap();
+    wait_for("the post-step to stop", || !process_alive(&pid));
+    let calls = sb.calls();
+    assert!(
+        !calls.contains("git add"),
+        "a post-step started after the signal: {calls}"
+    );
+}
+
+/// Issue 12.2: a signal during a git fetch stops git and removes the temporary checkout.
+#[test]
+fn a_signal_during_a_git_fetch_stops_git_and_removes_the_checkout() {
+    let sb = Sandbox::new();
+    let real_git = String::from_utf8(
+        std::process::Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let pidfile = sb.root.join("fetch.pid");
+    script_tool(
+        &sb.root.join("bin"),
+        "git",
+        &format!(
+            "for a in \"$@\"; do case \"$a\" in fetch) echo $$ > '{pid}'; exec sleep 300;; esac; done\nexec '{git}' \"$@\"",
+            pid = pidfile.display(),
+            git = real_git.trim()
+        ),
+    );
+    let tmpdir = sb.root.join("tmp");
+    fs::create_dir(&tmpdir).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gogen"))
+        .args(["info", "file:///nonexistent/bp.git"])
+        .env("PATH", path_with(&sb.root.join("bin")))
+        .env("TMPDIR", &tmpdir)
+        .current_dir(sb.work())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("git fetch", || {
+        fs::read_to_string(&pidfile).is_ok_and(|p| !p.trim().is_empty())
+    });
+    send_signal(child.id(), "-TERM");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let left: Vec<_> = fs::read_dir(&tmpdir).unwrap().collect();
+    assert!(left.is_empty(), "temporary checkout left behind: {left:?}");
+    let pid = fs::read_to_string(&pidfile).unwrap();
+    wait_for("git fetch to stop", || !process_alive(&pid));
+}
+
+/// Issue 12.3: a template file swapped for a link while gogen reads the blueprint (a tight
+/// swap loop) is never followed: no run ever copies the secret into a project.
+#[test]
+fn a_blueprint_file_swapped_for_a_link_is_never_followed() {
+    let sb = Sandbox::new();
+    fs::write(sb.root.join("outside/secret"), "TOPSECRET\n").unwrap();
+    let bp = custom(&sb, "racy", &[("template/x.txt", "harmless\n")]);
+    let template = PathBuf::from(&bp).join("template");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let stop = stop.clone();
+        let template = template.clone();
+        let secret = sb.root.join("outside/secret");
+        let scratch = sb.root.join("outside");
+        std::thread::spawn(move || {
+            let (file, link) = (scratch.join("file.tmp"), scratch.join("link.tmp"));
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = fs::write(&file, "harmless\n");
+                let _ = fs::rename(&file, template.join("x.txt"));
+                // Mostly a file, a link for short moments: the window a check-then-read
+                // falls into.
+                let until = std::time::Instant::now() + std::time::Duration::from_micros(200);
+                while std::time::Instant::now() < until {}
+                let _ = symlink(&secret, &link);
+                let _ = fs::rename(&link, template.join("x.txt"));
+            }
+        })
+    };
+    let mut outcomes = std::collections::BTreeMap::new();
+    // Until 100 runs have read the file (a check-then-read race shows within that many).
+    for i in 0..1500 {
+        if outcomes.get(&Some(0)).copied().unwrap_or(0) >= 100 {
+            break;
+        }
+        let target = format!("out{i}");
+        let out = sb
+            .cmd()
+            .args(["new", &bp, &target, "--no-input", "--no-git"])
+            .output()
+            .unwrap();
+        *outcomes.entry(out.status.code()).or_insert(0) += 1;
+        if let Ok(text) = fs::read_to_string(sb.work().join(&target).join("x.txt")) {
+            assert!(!text.contains("TOPSECRET"), "run {i} copied the secret");
+        }
+        let _ = fs::remove_dir_all(sb.work().join(&target));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    swapper.join().unwrap();
+    eprintln!("outcomes: {outcomes:?}");
+}
+
+/// Issue 12.10: names gogen writes itself, names git or Windows read as `.git`, devices
+/// and Unicode twins are refused, in blueprints and in rendered paths.
+#[test]
+fn hostile_names_are_refused_in_blueprints_and_rendered_paths() {
+    let sb = Sandbox::new();
+    // A blueprint that ships `.git.` (or another `.git` spelling) at its root or below.
+    for (i, name) in [".git.", ".GIT ", "git~1", ".g\u{200c}it"]
+        .iter()
+        .enumerate()
+    {
+        let bp = custom(&sb, &format!("dotgit{i}"), &[]);
+        fs::create_dir_all(PathBuf::from(&bp).join(name)).unwrap();
+        fs::write(PathBuf::from(&bp).join(name).join("config"), "[core]\n").unwrap();
+        sb.refused(&["new", &bp, "out", "--no-input"], 1, ".git");
+        let bp = custom(&sb, &format!("dotgit-deep{i}"), &[]);
+        let deep = PathBuf::from(&bp).join("template").join(name);
+        fs::create_dir_all(&deep).unwrap();
+        fs::write(deep.join("config"), "[core]\n").unwrap();
+        sb.refused(&["new", &bp, "out", "--no-input"], 1, ".git");
+    }
+    // A template that would collide with the lock file, in any case.
+    for name in [".GOGEN.toml", ".gogen.toml", ".Gogen.Toml"] {
+        let bp = custom(&sb, "lock", &[(&format!("template/{name}"), "x")]);
+        sb.refused(&["new", &bp, "out", "--no-input"], 1, "lock file");
+    }
+    // Rendered names Windows or git read specially.
+    let bp = custom(&sb, "names", &[("template/{{ name }}/x.txt", "x")]);
+    for evil in [
+        "git~1",
+        "COM¹",
+        "lpt³.txt",
+        "CONIN$",
+        ".git.",
+        "a?b",
+        "nul .txt",
+    ] {
+        sb.refused(
+            &[
+                "new",
+                &bp,
+                "out",
+                "--no-input",
+                "--set",
+                &format!("name={evil}"),
+            ],
+            1,
+            "is not allowed",
+        );
+    }
+    // NFC and NFD spellings of one name are the same file on macOS.
+    let twins = custom(
+        &sb,
+        "twins",
+        &[
+            ("template/caf\u{e9}.txt", "a"),
+            ("template/cafe\u{301}.txt", "b"),
+        ],
+    );
+    sb.refused(&["new", &twins, "out", "--no-input"], 1, "output collision");
+}
+
+/// Issue 12.4: one budget (fuel, time, output) for the whole generation, and a bound on
+/// intermediate values; each failure is exit 1 naming the file and the limit.
+#[test]
+fn one_rendering_budget_covers_the_whole_generation() {
+    let sb = Sandbox::new();
+    // Each file alone fits a per-file budget; ten of them do not fit one budget.
+    let heavy = "{% for a in range(2000) %}{% for b in range(1000) %}{% endfor %}{% endfor %}x\n";
+    let files: Vec<(String, &str)> = (0..10)
+        .map(|i| (format!("template/f{i}.txt.jinja"), heavy))
+        .collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), *c)).collect();
+    let bp = custom(&sb, "many", &refs);
+    let before = tree_state(&sb.root);
+    let (code, _, stderr) = output_within(
+        sb.std_cmd()
+            .args(["new", &bp, "out", "--no-input", "--no-git"]),
+        60,
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    // Fuel or time, whichever this machine runs out of first: both are one budget.
+    assert!(
+        stderr.contains("template/f") && stderr.contains("for the whole generation"),
+        "{stderr}"
+    );
+    assert_eq!(tree_state(&sb.root), before);
+    // Blow-ups that fuel alone lets grow for a long time: a joined string of gigabytes and
+    // a list doubling in a loop.
+    for (name, source) in [
+        (
+            "join",
+            format!(
+                "{{% set x = 'x' * 100000000 %}}{{{{ [{}] | join }}}}",
+                vec!["x"; 50].join(",")
+            ),
+        ),
+        (
+            "double",
+            "{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l | length }}".to_string(),
+        ),
+    ] {
+        let bp = custom(&sb, name, &[("template/blow.txt.jinja", &source)]);
+        let before = tree_state(&sb.root);
+        let started = std::time::Instant::now();
+        let (code, _, stderr) = output_within(
+            sb.std_cmd().args(["new", &bp, "out", "--no-input", "--no-git"]),
+            60,
+        );
+        assert_eq!(code, Some(1), "{name}: {stderr}");
+        assert!(stderr.contains("template/blow.txt.jinja"), "{name}: {stderr}");
+        assert!(stderr.contains("budget"), "{name}: {stderr}");
+        eprintln!("{name}: stopped after {:?}", started.elapsed());
+        assert_eq!(tree_state(&sb.root), before, "{name}");
+    }
+}
+
+/// Issue 12.5: deep nesting never aborts the process: chained `not`, filters, operators
+/// and attributes in templates and in `when` expressions, for `new`, `info` and `lint`,
+/// and values nested millions deep at run time. Exit 1 with a message.
+#[test]
+fn deep_nesting_is_exit_1_with_a_message_never_an_abort() {
+    let sb = Sandbox::new();
+    let chains = [
+        format!("{}true", "not ".repeat(30_000)),
+        format!("'x'{}", "|upper".repeat(50_000)),
+        format!("1{}", "+1".repeat(50_000)),
+        format!("name{}", ".a".repeat(50_000)),
+    ];
+    for (i, chain) in chains.iter().enumerate() {
+        let in_template = custom(
+            &sb,
+            &format!("tpl{i}"),
+            &[("template/x.txt.jinja", &format!("{{{{ {chain} }}}}\n"))],
+        );
+        let manifest = format!(
+            "{MINIMAL_MANIFEST}[[question]]\nkey = \"extra\"\ntype = \"bool\"\ndefault = true\nwhen = \"{chain}\"\n"
+        );
+        let in_when = sb.root.join("blueprints").join(format!("when{i}"));
+        write_blueprint(
+            &in_when,
+            &[("blueprint.toml", &manifest), ("template/x.txt", "x")],
+        );
+        let in_when = in_when.display().to_string();
+        for bp in [&in_template, &in_when] {
+            for args in [
+                vec!["new", bp.as_str(), "out", "--no-input", "--no-git"],
+                vec!["info", bp.as_str()],
+                vec!["blueprint", "lint", bp.as_str()],
+            ] {
+                let before = tree_state(&sb.root);
+                let (code, stdout, stderr) = output_within(sb.std_cmd().args(&args), 60);
+                assert_eq!(code, Some(1), "{args:?}: {stderr}");
+                let text = format!("{stdout}{stderr}");
+                assert!(
+                    text.contains("nested deeper than the limit"),
+                    "{args:?}: {text}"
+                );
+                assert_eq!(tree_state(&sb.root), before, "{args:?}");
+            }
+        }
+    }
+    // Nesting built at run time is not visible before parsing; it still ends cleanly.
+    let deep = custom(
+        &sb,
+        "deep-value",
+        &[(
+            "template/x.txt.jinja",
+            "{% set ns = namespace(x=[]) %}{% for j in range(30) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}{% endfor %}{{ ns.x | length }}",
+        )],
+    );
+    let before = tree_state(&sb.root);
+    let (code, _, stderr) = output_within(
+        sb.std_cmd()
+            .args(["new", &deep, "out", "--no-input", "--no-git"]),
+        60,
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("template/x.txt.jinja"), "{stderr}");
+    assert_eq!(tree_state(&sb.root), before);
+}
+
+/// Issue 12.10: answers files are at most 1 MiB and regular files (`/dev/zero` is refused
+/// at once), duplicate JSON keys are errors, and a huge value is shortened in messages.
+#[test]
+fn answers_files_are_bounded_strict_and_echoed_short() {
+    let sb = Sandbox::new();
+    let new_with = |extra: &[&str]| {
+        let mut args = vec!["new", "rest-api", "out", "--no-input"];
+        args.extend_from_slice(extra);
+        args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    for (file, want) in [
+        ("/dev/zero", "not a regular file"),
+        ("/dev/stdin", "not a regular file"),
+    ] {
+        let (code, _, stderr) =
+            output_within(sb.std_cmd().args(new_with(&["--answers", file])), 20);
+        assert_eq!(code, Some(2), "{file}: {stderr}");
+        assert!(stderr.contains(want), "{file}: {stderr}");
+    }
+    let big = sb.root.join("big.toml");
+    fs::write(&big, format!("description = \"{}\"\n", "x".repeat(2 << 20))).unwrap();
+    let big = big.display().to_string();
+    sb.refused(
+        &new_with(&["--answers", &big])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        2,
+        "larger than",
+    );
+    let dup = sb.root.join("dup.json");
+    fs::write(
+        &dup,
+        r#"{"module": "example.com/a/b", "module": "example.com/c/d"}"#,
+    )
+    .unwrap();
+    let dup = dup.display().to_string();
+    sb.refused(
+        &new_with(&["--answers", &dup])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        2,
+        "appears twice",
+    );
+    // A huge answer is named, not echoed whole (argv takes at most 128 KiB per argument;
+    // the answers file above takes it to 1 MiB).
+    let huge = format!("module={}", "x".repeat(100_000));
+    let out = sb.cmd().args(new_with(&["--set", &huge])).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stderr.len() < 16 * 1024,
+        "{} bytes of stderr",
+        out.stderr.len()
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("more characters"));
+}
+
+/// Issue 12.10: resolving a manifest of 20,000 questions is linear (the quadratic version
+/// needed minutes); `new`, `info` and `lint` all finish well inside the bound.
+#[test]
+fn twenty_thousand_questions_resolve_in_linear_time() {
+    let sb = Sandbox::new();
+    let mut manifest = String::from("name = \"big\"\nversion = \"0.1.0\"\ndescription = \"x\"\n");
+    for i in 0..20_000 {
+        manifest.push_str(&format!(
+            "[[question]]\nkey = \"q{i}\"\ntype = \"bool\"\ndefault = true\n"
+        ));
+        if i > 0 {
+            manifest.push_str(&format!("when = \"q{}\"\n", i - 1));
+        }
+    }
+    let bp = sb.root.join("blueprints/big");
+    write_blueprint(
+        &bp,
+        &[
+            ("blueprint.toml", &manifest),
+            ("template/x.txt.jinja", "{{ q19999 }}\n"),
+        ],
+    );
+    let bp = bp.display().to_string();
+    for args in [
+        vec!["new", bp.as_str(), "out", "--no-input", "--no-git"],
+        vec!["info", bp.as_str()],
+        vec!["blueprint", "lint", bp.as_str()],
+    ] {
+        let started = std::time::Instant::now();
+        let (code, _, stderr) = output_within(sb.std_cmd().args(&args), 60);
+        assert!(matches!(code, Some(0)), "{args:?}: {code:?} {stderr}");
+        eprintln!("{args:?}: {:?}", started.elapsed());
+    }
+    assert_eq!(
+        fs::read_to_string(sb.work().join("out/x.txt")).unwrap(),
+        "True\n"
+    );
+}
+
+/// Issue 12.8: text from a blueprint or an answer never reaches the terminal with control
+/// characters: descriptions, prompts, help, choices, file names and error messages are
+/// escaped in text and JSON output alike.
+#[test]
+fn untrusted_text_is_escaped_before_it_reaches_a_terminal() {
+    let sb = Sandbox::new();
+    // OSC 52 (clipboard write), a line rewrite, C1 CSI and a bidi override.
+    let evil = r"\u001b]52;c;cm0gLXJmIH4=\u0007\r\u001b[2K\u009b31m\u202eevil";
+    let manifest = format!(
+        "name = \"esc\"\nversion = \"0.1.0\"\ndescription = \"Looks {evil} fine\"\n\
+         [[question]]\nkey = \"style\"\ntype = \"choice\"\ndefault = \"a\"\nprompt = \"Pick {evil}\"\n\
+         help = \"Help {evil}\"\nchoices = [{{ value = \"a\", help = \"A {evil}\" }}, \"b\"]\n"
+    );
+    let root = sb.root.join("search/esc");
+    write_blueprint(
+        &root,
+        &[
+            ("blueprint.toml", &manifest),
+            ("template/ok.txt.jinja", "{{ style }}\n"),
+            ("template/broken.txt.jinja", "line {{ nope }} \u{1b}[2J\n"),
+        ],
+    );
+    let bp = root.display().to_string();
+    let raw = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        text.chars().any(|c| {
+            (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+    };
+    let search = sb.root.join("search");
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["info", &bp],
+        vec!["info", &bp, "--json"],
+        vec!["info", &bp, "--schema"],
+        vec!["list"],
+        vec!["list", "--json"],
+        vec!["blueprint", "lint", &bp],
+        vec!["blueprint", "lint", &bp, "--json"],
+        vec!["new", &bp, "out", "--no-input"],
+        vec!["new", &bp, "out", "--no-input", "--json"],
+    ];
+    for args in runs {
+        let out = sb
+            .cmd()
+            .env("GOGEN_BLUEPRINT_PATH", &search)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            !raw(&out.stdout),
+            "{args:?} stdout: {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(
+            !raw(&out.stderr),
+            "{args:?} stderr: {:?}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.is_empty(), "{args:?} printed nothing");
+    }
+    // The escapes stay visible as text, so nothing is silently hidden either.
+    let out = sb.cmd().args(["info", &bp]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\\u{1b}]52"));
+    // A file name from the blueprint in an error message.
+    let named = custom(&sb, "named", &[("template/a\u{1b}[31mb.txt", "x")]);
+    let out = sb
+        .cmd()
+        .args(["new", &named, "out", "--no-input"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        !raw(&out.stderr),
+        "{:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Issue 12.20: a requested `--go-mod-download` with no `go` is a failed post-step (stderr,
+/// exit 3, the project kept), and every rerun hint pastes into a shell as printed.
+#[test]
+fn post_step_hints_paste_into_a_shell_and_a_missing_go_is_exit_3() {
+    let sb = Sandbox::new();
+    let no_go = sb.root.join("bin-no-go");
+    fs::create_dir_all(&no_go).unwrap();
+    let out = sb
+        .cmd()
+        .env("PATH", no_go.display().to_string())
+        .args(new_hello("example.com/acme/x"))
+        .args(["--no-git", "--go-mod-download"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("go-mod-download") && stderr.contains("go mod download"),
+        "{stderr}"
+    );
+    assert!(is_complete(&sb.work().join("out")));
+
+    // git that fails at the commit; the hint must run as printed (the target has a space).
+    let real_git = String::from_utf8(
+        std::process::Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    script_tool(
+        &sb.root.join("bin"),
+        "git",
+        &format!(
+            "case \"$*\" in *commit*) exit 1;; esac\nexec '{}' \"$@\"",
+            real_git.trim()
+        ),
+    );
+    let out = sb
+        .cmd()
+        .args(["new", &hello_blueprint(), "my project", "--no-input"])
+        .args(["--set", "module=example.com/acme/x"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let hint = stderr
+        .split("rerun the step by hand: ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or_else(|| panic!("no rerun hint: {stderr}"))
+        .trim()
+        .to_string();
+    let gitconfig = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gogen-test-gitconfig");
+    let status = std::process::Command::new("sh")
+        .args(["-c", &hint])
+        .current_dir(sb.work())
+        .env("GIT_CONFIG_GLOBAL", gitconfig)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .status()
+        .unwrap();
+    assert!(status.success(), "the printed hint failed: {hint}");
+    assert!(sb.work().join("my project/.git").is_dir());
+}
+
+/// Issue 12.10: an empty mount point is a valid target (a rename into it from the parent
+/// would cross filesystems, so gogen stages inside it), and a write that fails there
+/// (the filesystem is full) leaves the mount point as empty as it was. Needs a user and
+/// mount namespace (`unshare -rm`) for a private tmpfs.
+#[test]
+fn an_empty_mount_point_works_as_a_target() {
+    let sb = Sandbox::new();
+    fs::create_dir(sb.work().join("mnt")).unwrap();
+    let base = sb.std_cmd();
+    let run = |size: &str| -> String {
+        let mut cmd = std::process::Command::new("unshare");
+        for (k, v) in base.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        let script = "mount -t tmpfs -o size=\"$SIZE\" none mnt || { echo no-mount; exit 0; }
+rm -rf copy
+\"$GOGEN\" new rest-api mnt --no-input --no-git --set module=example.com/acme/m >/dev/null 2>err.txt
+echo \"rc=$?\"
+ls -A mnt
+cp -a mnt copy";
+        let out = cmd
+            .args(["-rm", "sh", "-c", script])
+            .env("GOGEN", env!("CARGO_BIN_EXE_gogen"))
+            .env("SIZE", size)
+            .current_dir(sb.work())
+            .output()
+            .expect("unshare runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success() && !stdout.contains("no-mount"),
+            "this test needs `unshare -rm` and a tmpfs mount: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+    let roomy = run("64m");
+    let err = fs::read_to_string(sb.work().join("err.txt")).unwrap();
+    assert!(roomy.starts_with("rc=0\n"), "{roomy}{err}");
+    assert!(!roomy.contains(".gogen-"), "staging left: {roomy}");
+    assert!(is_complete(&sb.work().join("copy")), "{roomy}");
+    // Full after a few files: exit 1, the reason named, the mount point empty again.
+    let full = run("16k");
+    let err = fs::read_to_string(sb.work().join("err.txt")).unwrap();
+    assert_eq!(full, "rc=1\n", "{err}");
+    assert!(err.contains("No space left"), "{err}");
+    assert_eq!(fs::read_dir(sb.work().join("copy")).unwrap().count(), 0);
+    assert_eq!(
+        fs::read_to_string(sb.root.join("outside/sentinel")).unwrap(),
+        "do not touch"
+    );
+}
+
+/// A file name longer than every common file system takes, or a generated path longer
+/// than macOS's PATH_MAX, is refused while planning (exit 1, nothing written), not left to
+/// fail half-way through the writes, or to produce a project that cannot be checked out.
+#[test]
+fn overlong_generated_names_and_paths_are_refused_while_planning() {
+    let sb = Sandbox::new();
+    let bp = custom(&sb, "long", &[("template/{{ name }}/x.txt", "x")]);
+    let long_name = format!("name={}", "a".repeat(256));
+    sb.refused(
+        &["new", &bp, "out", "--no-input", "--set", &long_name],
+        1,
+        "at most 255",
+    );
+    // 255 bytes is still a file name.
+    sb.cmd()
+        .args(["new", &bp, "ok", "--no-input", "--no-git"])
+        .args(["--set", &format!("name={}", "a".repeat(255))])
+        .assert()
+        .code(0);
+    // A blueprint folder nested so deep that the generated path passes 1024 bytes.
+    let deep: String = (0..160).map(|i| format!("d{i:05}/")).collect();
+    let bp = custom(&sb, "deep", &[(&format!("template/{deep}f.txt"), "x")]);
+    sb.refused(&["new", &bp, "out", "--no-input"], 1, "at most 1024");
+}
+
+/// Modes are exact whatever the umask: a generated file is 0644 (0755 when executable)
+/// under umask 077 and under umask 000, as the lock file records them.
+#[test]
+fn file_modes_are_exact_under_any_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let sb = Sandbox::new();
+    let bp = custom(
+        &sb,
+        "modes",
+        &[
+            ("template/plain.txt", "x"),
+            ("template/run.sh", "#!/bin/sh\n"),
+            (
+                "blueprint.toml",
+                &format!("{MINIMAL_MANIFEST}[[files]]\npath = \"run.sh\"\nexecutable = true\n"),
+            ),
+        ],
+    );
+    for (i, mask) in [0o077u32, 0o000, 0o022].into_iter().enumerate() {
+        let out = format!("out{i}");
+        let mut cmd = sb.std_cmd();
+        cmd.args(["new", &bp, &out, "--no-input", "--no-git"]);
+        // SAFETY: umask is async-signal-safe and touches only the child's own state.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::umask(mask as libc::mode_t);
+                Ok(())
+            });
+        }
+        let status = cmd.status().unwrap();
+        assert!(status.success(), "umask {mask:o}");
+        let mode = |name: &str| {
+            fs::metadata(sb.work().join(&out).join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777
+        };
+        assert_eq!(mode("plain.txt"), 0o644, "umask {mask:o}");
+        assert_eq!(mode("run.sh"), 0o755, "umask {mask:o}");
+        assert_eq!(mode(".gogen.toml"), 0o644, "umask {mask:o}");
+    }
+}
+
+/// A run killed with SIGKILL (or a power cut) leaves its hidden staging folder behind; a
+/// later run in the same folder removes it once its process is gone and it is older than
+/// 15 minutes, and leaves alone a young one, one of a live process and any other `.gogen-`
+/// name.
+#[test]
+fn a_later_run_removes_the_staging_folder_of_a_killed_one() {
+    let sb = Sandbox::new();
+    let signals = tempfile::tempdir().unwrap();
+    let ready = signals.path().join("paused");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gogen"))
+        .args(new_hello("example.com/acme/x"))
+        .arg("--no-git")
+        .env("GOGEN_TEST_PAUSE", "staging:60000")
+        .env("GOGEN_TEST_PAUSE_READY", &ready)
+        .current_dir(sb.work())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("gogen to finish staging", || ready.exists());
+    send_signal(child.id(), "-KILL");
+    child.wait().unwrap();
+    let killed = staging_leftovers(&sb.work());
+    assert_eq!(killed.len(), 1, "{killed:?}");
+    let work = sb.work();
+    // Others: a live process's (this test's own pid), and a name gogen does not make.
+    let live = format!(".gogen-{}-abcdefghij", std::process::id());
+    for keep in [live.as_str(), ".gogen-mine"] {
+        fs::create_dir(work.join(keep)).unwrap();
+    }
+    let age = |name: &str, when: &str| {
+        let status = std::process::Command::new("touch")
+            .args(["-d", when])
+            .arg(work.join(name))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    for name in [killed[0].as_str(), live.as_str(), ".gogen-mine"] {
+        age(name, "2 hours ago");
+    }
+    let run = |target: &str| {
+        sb.cmd()
+            .args(["new", &hello_blueprint(), target, "--no-input", "--no-git"])
+            .args(["--set", "module=example.com/acme/x"])
+            .assert()
+            .code(0);
+    };
+    // Young: kept.
+    age(&killed[0], "5 minutes ago");
+    run("one");
+    assert!(work.join(&killed[0]).exists());
+    // Old and its process gone: removed; the others stay.
+    age(&killed[0], "2 hours ago");
+    run("two");
+    assert!(!work.join(&killed[0]).exists());
+    assert!(work.join(&live).exists() && work.join(".gogen-mine").exists());
+}
+
+/// Without DIR, the project name names the target folder. A blueprint's default for it is
+/// untrusted text: `../escape` or an absolute path (say `~/.config/autostart`) must not
+/// place the project outside the current folder. Refused with exit 2, nothing written.
+#[test]
+fn a_blueprint_default_project_name_cannot_place_the_project_elsewhere() {
+    let sb = Sandbox::new();
+    let outside = sb.root.join("outside/planted");
+    for default in [
+        "../escape",
+        &outside.display().to_string(),
+        "a/b",
+        "..",
+        "-rf",
+    ] {
+        let manifest = format!(
+            "name = \"mini\"\nversion = \"0.1.0\"\ndescription = \"x\"\n[[question]]\nkey = \"project_name\"\ndefault = {default:?}\n"
+        );
+        let bp = custom(
+            &sb,
+            "placer",
+            &[("blueprint.toml", &manifest), ("template/a.txt", "x")],
+        );
+        sb.refused(
+            &["new", &bp, "--no-input", "--no-git"],
+            2,
+            "cannot name the target folder",
+        );
+    }
+    // A plain name still works, in the current folder.
+    let manifest = "name = \"mini\"\nversion = \"0.1.0\"\ndescription = \"x\"\n[[question]]\nkey = \"project_name\"\ndefault = \"fine\"\n";
+    let bp = custom(
+        &sb,
+        "placer",
+        &[("blueprint.toml", manifest), ("template/a.txt", "x")],
+    );
+    sb.cmd()
+        .args(["new", &bp, "--no-input", "--no-git"])
+        .assert()
+        .code(0);
+    assert!(sb.work().join("fine/a.txt").exists());
+}
+
+/// The next steps quote the project name in every command they print: a blueprint's
+/// default `x; touch PWNED` must not become a second command when pasted into a shell.
+#[test]
+fn next_steps_quote_a_hostile_project_name() {
+    let sb = Sandbox::new();
+    let manifest = "name = \"mini\"\nversion = \"0.1.0\"\ndescription = \"x\"\n[[question]]\nkey = \"project_name\"\ndefault = \"x; touch PWNED\"\n";
+    let bp = custom(
+        &sb,
+        "hint",
+        &[("blueprint.toml", manifest), ("template/a.txt", "x")],
+    );
+    let out = sb
+        .cmd()
+        .args(["new", &bp, "--no-input", "--no-git"])
+        .assert()
+        .code(0);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(stdout.contains("cd 'x; touch PWNED'"), "{stdout}");
+    assert!(stdout.contains("go run './cmd/x; touch PWNED'"), "{stdout}");
 }

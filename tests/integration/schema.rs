@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use gogen::answers::{AnswerInputs, AnswersFile, Resolver};
+use gogen::blueprint::manifest::{Question, QuestionType, Validator};
 use gogen::generate::{self, Context};
-use gogen::manifest::{Question, QuestionType, Validator};
 use serde_json::{Map, Value, json};
 
 use crate::util::*;
@@ -78,7 +78,7 @@ fn candidates(q: &Question) -> Vec<Value> {
     }
 }
 
-fn base_answers(manifest: &gogen::manifest::Manifest) -> Map<String, Value> {
+fn base_answers(manifest: &gogen::blueprint::manifest::Manifest) -> Map<String, Value> {
     let case = &manifest.tests[0];
     case.answers
         .iter()
@@ -100,7 +100,7 @@ fn base_answers(manifest: &gogen::manifest::Manifest) -> Map<String, Value> {
 fn agree_on(reference: &str) -> usize {
     let ctx = Context::default();
     let (bp, renderer) = generate::load(&ctx, reference).unwrap();
-    let schema = gogen::schema::answers_schema(&bp.manifest);
+    let schema = gogen::blueprint::schema::answers_schema(&bp.manifest);
     let validator =
         jsonschema::draft202012::new(&schema).expect("the exported schema is valid 2020-12");
     let base = base_answers(&bp.manifest);

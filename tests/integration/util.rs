@@ -20,7 +20,12 @@ pub fn hello_blueprint() -> String {
 
 /// gogen with a predictable environment: no colours, no prompts, an isolated git identity.
 pub fn gogen(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gogen"));
+    Command::from_std(gogen_std(home))
+}
+
+/// The same, as a plain `std::process::Command`.
+pub fn gogen_std(home: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gogen"));
     // Outside every test's sandbox, so "nothing changed" checks stay exact.
     let gitconfig = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gogen-test-gitconfig");
     if !gitconfig.exists() {
@@ -144,4 +149,79 @@ pub fn require_go(test: &str) -> bool {
         "\n!!! SKIPPED {test}: `go` is not on PATH (set GOGEN_REQUIRE_GO=1 to make this fail)\n"
     );
     false
+}
+
+/// A stand-in tool with a shell body of the test's choosing.
+pub fn script_tool(bin: &Path, name: &str, body: &str) {
+    fs::create_dir_all(bin).unwrap();
+    let path = bin.join(name);
+    fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Waits until `check` holds (failing after 90 s).
+pub fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
+    // Only a bound against hanging: a loaded machine may take long to get there.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} never happened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Sends a signal (`-TERM`, `-INT`) to a process.
+pub fn send_signal(pid: u32, signal: &str) {
+    std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+}
+
+/// Is the process alive (and not a zombie)?
+pub fn process_alive(pid: &str) -> bool {
+    fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+        .map(|stat| {
+            let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+            !state.starts_with('Z')
+        })
+        .unwrap_or(false)
+}
+
+/// Runs a command, killing it after `secs` (a runaway must not hold up the suite); the
+/// status is `None` when it had to be killed.
+pub fn output_within(cmd: &mut std::process::Command, secs: u64) -> (Option<i32>, String, String) {
+    use std::io::Read;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code().or(Some(-1));
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    (code, out_reader.join().unwrap(), err_reader.join().unwrap())
 }
