@@ -78,9 +78,25 @@ fn handle(sig: i32) {
     let st = state();
     forward(&st.children, sig);
     if st.phase == Phase::Idle {
-        restore_terminal();
-        raw_stderr(b"\ngogen: interrupted; nothing was written\n");
+        report_interrupted();
         std::process::exit(i32::from(exit::INTERRUPTED));
+    }
+}
+
+static REPORTED: Mutex<bool> = Mutex::new(false);
+
+/// Gives the terminal back and says "interrupted; nothing was written", once. Two paths
+/// get here for one Ctrl-C at a prompt, in either order: this watcher (the key became a
+/// signal) and the main thread (the prompt's read failed with `Interrupted`, or read the key
+/// itself in raw mode). Whichever comes second waits for the first to finish printing.
+pub fn report_interrupted() {
+    let mut reported = REPORTED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !*reported {
+        restore_terminal();
+        raw_stderr("\n  × interrupted; nothing was written\n".as_bytes());
+        *reported = true;
     }
 }
 

@@ -87,7 +87,12 @@ fn report(e: Error, json: bool) -> ExitCode {
         });
         let _ = term::stdout_json(&doc);
     }
-    term::stderr_error(&e);
+    if matches!(e, Error::Interrupted) {
+        // The signal watcher may be saying the same at this moment: one of them does.
+        crate::signals::report_interrupted();
+    } else {
+        term::stderr_error(&e);
+    }
     code
 }
 
