@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -81,12 +82,18 @@ func (r *Reader) Int(v Var) int {
 	return n
 }
 
-// Float returns the value of v as a float64.
+// Float returns the value of v as a finite float64. NaN and the
+// infinities are refused: NaN passes no range check ("< 0" and ">= 0" are
+// both false), so a limit set to it would quietly be no limit at all.
 func (r *Reader) Float(v Var) float64 {
 	s := r.raw(v)
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
 		r.fail(v, fmt.Errorf("%q is not a number", s))
+	case err != nil || math.IsNaN(f) || math.IsInf(f, 0):
+		r.fail(v, fmt.Errorf("%q is not a finite number", s))
+		return 0
 	}
 	return f
 }

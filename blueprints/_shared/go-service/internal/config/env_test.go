@@ -3,6 +3,7 @@ package config
 import (
 	"bufio"
 	"log/slog"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -60,6 +61,48 @@ func TestReader(t *testing.T) {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
+	}
+}
+
+func TestFloatRefusesWhatNoRangeCheckCatches(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		give    string
+		want    float64
+		wantErr string
+	}{
+		{give: "0.25", want: 0.25},
+		{give: "-3", want: -3},
+		{give: "1e3", want: 1000},
+		{give: "NaN", wantErr: "not a finite number"},
+		{give: "nan", wantErr: "not a finite number"},
+		{give: "Inf", wantErr: "not a finite number"},
+		{give: "+Inf", wantErr: "not a finite number"},
+		{give: "-infinity", wantErr: "not a finite number"},
+		{give: "1e400", wantErr: "not a finite number"},
+		{give: "-1e400", wantErr: "not a finite number"},
+		{give: "ten", wantErr: "not a number"},
+		{give: "0x", wantErr: "not a number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			t.Parallel()
+			r := NewReader(getenv(map[string]string{"RATE": tt.give}))
+			got := r.Float(Var{Name: "RATE"})
+			err := r.Err()
+			if tt.wantErr == "" {
+				if err != nil || got != tt.want {
+					t.Fatalf("Float(%q) = %v, %v; want %v", tt.give, got, err, tt.want)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "RATE: ") || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Float(%q) error = %v; want one naming RATE and %q", tt.give, err, tt.wantErr)
+			}
+			if got != 0 && !math.IsNaN(got) && !math.IsInf(got, 0) && tt.wantErr == "not a finite number" {
+				t.Errorf("Float(%q) = %v", tt.give, got)
+			}
+		})
 	}
 }
 
