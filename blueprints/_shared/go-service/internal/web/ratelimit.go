@@ -28,6 +28,9 @@ type RateLimiterConfig struct {
 	// a crowd of new keys nor a full map hands it a fresh bucket.
 	MaxKeys int
 	// IdleTTL is how long an unused bucket is kept; 0 means 10 minutes.
+	// It is never shorter than the time an empty bucket takes to refill
+	// (Burst/RPS): a dropped bucket comes back full, so dropping it
+	// earlier would give a client that pauses tokens it has not earned.
 	IdleTTL time.Duration
 	// OnLimited, when set, is called with a key the first time it is
 	// refused, then at most once a minute while it stays over its limit:
@@ -37,6 +40,10 @@ type RateLimiterConfig struct {
 	// Now replaces time.Now in tests.
 	Now func() time.Time
 }
+
+// maxRefill caps the idle time derived from Burst/RPS (a year: for a rate
+// that slow, a bucket is as good as never refilled).
+const maxRefill = 365 * 24 * time.Hour
 
 // limitedReportEvery is how often OnLimited may name the same key.
 const limitedReportEvery = time.Minute
@@ -87,6 +94,15 @@ func NewRateLimiter(cfg RateLimiterConfig) *RateLimiter {
 	}
 	if l.idleTTL <= 0 {
 		l.idleTTL = 10 * time.Minute
+	}
+	if cfg.RPS > 0 {
+		// In float64 seconds first: a tiny rate would overflow a Duration.
+		refill := float64(l.burst) / cfg.RPS
+		if refill >= maxRefill.Seconds() {
+			l.idleTTL = maxRefill
+		} else {
+			l.idleTTL = max(l.idleTTL, time.Duration(refill*float64(time.Second)))
+		}
 	}
 	if l.now == nil {
 		l.now = time.Now

@@ -106,6 +106,36 @@ func TestRateLimiterBoundedAndEvictsIdle(t *testing.T) {
 	}
 }
 
+// TestRateLimiterKeepsIdleBucketsUntilRefilled: a bucket dropped for being
+// idle comes back full, so it must not be dropped before it would have
+// refilled anyway. With 100 attempts and then one a minute (a per-account
+// login limit), pausing for ten minutes must earn ten attempts, not a
+// fresh 100.
+func TestRateLimiterKeepsIdleBucketsUntilRefilled(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	l := NewRateLimiter(RateLimiterConfig{RPS: 1.0 / 60, Burst: 100, Now: clock.Now})
+	for i := range 100 {
+		if ok, _ := l.Allow("account"); !ok {
+			t.Fatalf("attempt %d refused within the burst", i+1)
+		}
+	}
+	if ok, _ := l.Allow("account"); ok {
+		t.Fatal("attempt 101 allowed")
+	}
+	clock.Advance(11 * time.Minute)
+	l.Allow("someone else") // a new key drops the buckets idle for IdleTTL
+	allowed := 0
+	for range 100 {
+		if ok, _ := l.Allow("account"); ok {
+			allowed++
+		}
+	}
+	if allowed > 11 {
+		t.Errorf("after 11 idle minutes %d attempts allowed, want at most 11 (one a minute)", allowed)
+	}
+}
+
 func TestClientIP(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
