@@ -31,8 +31,8 @@ const (
 //     impersonation;
 //   - the local part is at most 64 octets and the address at most 254,
 //     counted after normalisation;
-//   - display names, comments, quoted local parts, control and space
-//     characters are refused.
+//   - display names, comments, quoted local parts, control, space and
+//     invisible formatting characters (zero-width, bidi) are refused.
 func NormalizeEmail(s string) (string, string) {
 	if !utf8.ValidString(s) {
 		return "", "must be valid UTF-8"
@@ -44,6 +44,12 @@ func NormalizeEmail(s string) (string, string) {
 	for _, r := range s {
 		if unicode.IsControl(r) || unicode.IsSpace(r) {
 			return "", "must not contain spaces or control characters"
+		}
+		// Zero-width and direction characters (Unicode category Cf) are
+		// invisible: "ada\u200b@" would be a second account that looks like
+		// the first.
+		if unicode.Is(unicode.Cf, r) {
+			return "", "must not contain invisible formatting characters"
 		}
 	}
 	local, domain, ok := strings.Cut(s, "@")
