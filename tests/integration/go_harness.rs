@@ -252,6 +252,9 @@ fn check_case(blueprint: &str, case: &Case, work: &Path) -> Result<String, Strin
         return Err("golangci-lint is not installed and the project pins none".into());
     }
     check.check(&target).map_err(|e| e.to_string())?;
+    if target.join("buf.gen.yaml").is_file() {
+        proto_drift(&target, check.toolchain.as_deref().unwrap_or("local"))?;
+    }
     if case.contract {
         let test = format!("{blueprint}/{} contract", case.name);
         if let Some(st) = require_env_or_skip("GOGEN_SCHEMATHESIS", &test) {
@@ -274,6 +277,66 @@ fn check_case(blueprint: &str, case: &Case, work: &Path) -> Result<String, Strin
     env.extend(check.env.iter().cloned());
     let summary = crate::first_run::replay(&target, env)?;
     Ok(format!("ok; {summary}"))
+}
+
+/// The files under `dir/gen`, by path.
+fn generated(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if let Ok(bytes) = fs::read(&p) {
+                out.insert(p, bytes);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(&dir.join("gen"), &mut out);
+    out
+}
+
+/// A project with a proto API: `buf lint` passes and regenerating the code with the pinned tools
+/// (`go tool -modfile=tools/go.mod buf generate`, as `make proto` does) changes nothing under gen/.
+fn proto_drift(dir: &Path, toolchain: &str) -> Result<(), String> {
+    let before = generated(dir);
+    for args in [&["lint"][..], &["generate"][..]] {
+        let out = std::process::Command::new("go")
+            .args(["tool", "-modfile=tools/go.mod", "buf"])
+            .args(args)
+            .current_dir(dir)
+            .env("GOTOOLCHAIN", toolchain)
+            .env("GOFLAGS", "")
+            .output()
+            .map_err(|e| format!("cannot run buf: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "`go tool -modfile=tools/go.mod buf {}` failed:\n{}{}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    let after = generated(dir);
+    if before != after {
+        let changed: Vec<String> = before
+            .keys()
+            .chain(after.keys())
+            .filter(|p| before.get(*p) != after.get(*p))
+            .map(|p| p.strip_prefix(dir).unwrap_or(p).display().to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        return Err(format!(
+            "the generated code is stale: `buf generate` changed {}",
+            changed.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// Runs the project's contract test: its script builds and starts the service and runs
