@@ -369,8 +369,21 @@ fn harness(blueprint: &str, blueprint_dir: &Path) {
     if !require_go(&test) {
         return;
     }
-    let cases = matrix(blueprint_dir);
+    let mut cases = matrix(blueprint_dir);
     assert!(!cases.is_empty(), "{blueprint} declares no [[test]] cases");
+    // For local iteration only (.ci/run unsets it): GOGEN_HARNESS_CASES=rest-api/grpc-both,payments
+    // checks just those cases (`blueprint/case`) or blueprints (`blueprint`).
+    if let Ok(only) = std::env::var("GOGEN_HARNESS_CASES") {
+        let wanted: Vec<&str> = only.split(',').map(str::trim).collect();
+        cases.retain(|c| {
+            wanted.contains(&blueprint)
+                || wanted.contains(&format!("{blueprint}/{}", c.name).as_str())
+        });
+        if cases.is_empty() {
+            eprintln!("{test}: no case selected by GOGEN_HARNESS_CASES={only}");
+            return;
+        }
+    }
     let work = tempfile::Builder::new()
         .prefix("gogen-harness-")
         .tempdir()
