@@ -152,11 +152,29 @@ func (r *Reader) Prefixes(v Var) []netip.Prefix {
 	return out
 }
 
+// minProxyBits is the shortest prefix TrustedProxies accepts: a /8 is
+// already a whole private network (10.0.0.0/8, fd00::/8).
+const minProxyBits = 8
+
+// TrustedProxies returns the value of v (TRUSTED_PROXIES) as Prefixes
+// does, refusing prefixes shorter than a /8: 0.0.0.0/0 or ::/0 would
+// believe X-Forwarded-For from any client, so a client could choose its
+// own address and slip past every per-client limit.
+func (r *Reader) TrustedProxies(v Var) []netip.Prefix {
+	prefixes := r.Prefixes(v)
+	for _, p := range prefixes {
+		if p.Bits() < minProxyBits {
+			r.fail(v, fmt.Errorf("%s trusts X-Forwarded-For from nearly every address; name your proxies' own networks (at least /%d)", p, minProxyBits))
+		}
+	}
+	return prefixes
+}
+
 // TrustedProxiesVar is TRUSTED_PROXIES: the reverse proxies whose
 // X-Forwarded-For header is believed (see web.TrustProxies). Services
 // behind an ingress or load balancer add it to their Vars.
 func TrustedProxiesVar() Var {
-	return Var{Name: "TRUSTED_PROXIES", Help: "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; empty: none, the peer address is the client"}
+	return Var{Name: "TRUSTED_PROXIES", Help: "comma-separated CIDRs (each at least a /8) of reverse proxies whose X-Forwarded-For is believed; empty: none, the peer address is the client"}
 }
 
 // Err returns every error recorded so far, joined, or nil.

@@ -201,6 +201,35 @@ func TestPrefixes(t *testing.T) {
 	}
 }
 
+func TestTrustedProxiesRefusesEveryone(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		give    string
+		wantErr string // empty: accepted
+	}{
+		{give: "10.0.0.0/8, fd00::/8, 192.0.2.7"},
+		{give: ""},
+		{give: "0.0.0.0/0", wantErr: "0.0.0.0/0 trusts"},
+		{give: "::/0", wantErr: "::/0 trusts"},
+		{give: "10.0.0.0/8,0.0.0.0/1", wantErr: "0.0.0.0/1 trusts"},
+		{give: "128.0.0.0/7", wantErr: "128.0.0.0/7 trusts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			t.Parallel()
+			r := NewReader(getenv(map[string]string{"TRUSTED_PROXIES": tt.give}))
+			r.TrustedProxies(TrustedProxiesVar())
+			err := r.Err()
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("TrustedProxies(%q) error = %v, want none", tt.give, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), "TRUSTED_PROXIES") || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("TrustedProxies(%q) error = %v, want one naming TRUSTED_PROXIES and %q", tt.give, err, tt.wantErr)
+			}
+		})
+	}
+}
+
 func TestUsageListsEveryVar(t *testing.T) {
 	t.Parallel()
 	var sb strings.Builder

@@ -13,7 +13,7 @@ func TestDeadlineBoundsEveryCall(t *testing.T) {
 		name string
 		give time.Duration
 	}{
-		{name: "short", give: 20 * time.Millisecond},
+		{name: "short", give: time.Second}, // not shorter: under load the handler may start late
 		{name: "call timeout", give: callTimeout},
 	}
 	for _, tt := range tests {
