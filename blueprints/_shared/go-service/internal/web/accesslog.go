@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -83,6 +85,42 @@ func PatternOf(r *http.Request) string {
 	return r.Pattern
 }
 
+// LogPath returns a request path as the access log writes it: the
+// characters that JSON escaping lets through but that a terminal acts on
+// or that hide or reorder text (C1 controls such as U+009B CSI, and the
+// Unicode format characters: bidi overrides and isolates, zero-width
+// spaces, U+FEFF) are percent-encoded, as they came on the wire. Any
+// client can send them, before authentication; other text is unchanged.
+func LogPath(p string) string {
+	for i := range len(p) {
+		if p[i] >= utf8.RuneSelf {
+			return encodeHidden(p[:i], p[i:])
+		}
+	}
+	return p
+}
+
+func encodeHidden(done, rest string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(done) + len(rest))
+	b.WriteString(done)
+	for rest != "" {
+		r, size := utf8.DecodeRuneInString(rest)
+		if (r >= 0x80 && r <= 0x9f) || unicode.Is(unicode.Cf, r) {
+			for _, c := range []byte(rest[:size]) {
+				b.WriteByte('%')
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&0xf])
+			}
+		} else {
+			b.WriteString(rest[:size])
+		}
+		rest = rest[size:]
+	}
+	return b.String()
+}
+
 // AccessLog logs exactly one line per request after it is served.
 func AccessLog(log *slog.Logger) Middleware {
 	return func(next http.Handler) http.Handler {
@@ -96,7 +134,7 @@ func AccessLog(log *slog.Logger) Middleware {
 			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", LogPath(r.URL.Path)),
 				slog.String("pattern", PatternOf(r)),
 				slog.Int("status", status),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
@@ -127,7 +165,7 @@ func AccessLogJSON(w io.Writer, level slog.Leveler) Middleware {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			lines.write(r.Context(), start, r.Method, r.URL.Path, PatternOf(r), status, time.Since(start), rec.Bytes())
+			lines.write(r.Context(), start, r.Method, LogPath(r.URL.Path), PatternOf(r), status, time.Since(start), rec.Bytes())
 		})
 	}
 }

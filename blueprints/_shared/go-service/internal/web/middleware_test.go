@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestChainOrder(t *testing.T) {
@@ -236,6 +237,45 @@ func TestAccessLogJSONMatchesSlog(t *testing.T) {
 	Chain(mux, AccessLogJSON(quiet, slog.LevelWarn)).ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/items/1", nil))
 	if quiet.String() != "" {
 		t.Errorf("a line at LOG_LEVEL=warn: %q", quiet.String())
+	}
+}
+
+// TestAccessLogKeepsTerminalControlsOut: the path is the client's text and
+// reaches the log before any authentication. JSON escaping stops C0
+// controls but leaves C1 controls (U+009B is CSI, U+0085 NEL) and the
+// invisible format characters (bidi overrides and isolates, zero-width
+// spaces, U+FEFF) as they are, so "GET /%C2%9B2J%E2%80%AE" wrote a raw
+// terminal escape and a right-to-left override into the log, for whoever
+// reads it in a terminal. Both formatters must write them percent-encoded.
+func TestAccessLogKeepsTerminalControlsOut(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotFound) })
+	const path = "/a%C2%9B31mb%C2%85c%E2%80%AEd%E2%81%A6e%E2%80%8Bf%EF%BB%BFg%C2%ADh%1B[2J"
+	const want = "/a%C2%9B31mb%C2%85c%E2%80%AEd%E2%81%A6e%E2%80%8Bf%EF%BB%BFg%C2%ADh\x1b[2J"
+	log, slogBuf := newTestLogger(slog.LevelInfo)
+	fast := &logBuffer{}
+	for name, h := range map[string]http.Handler{
+		"AccessLog":     Chain(mux, RequestIDs, AccessLog(log)),
+		"AccessLogJSON": Chain(mux, RequestIDs, AccessLogJSON(fast, slog.LevelInfo)),
+	} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil))
+		line := fast.String()
+		if name == "AccessLog" {
+			line = slogBuf.String()
+		}
+		for _, r := range line {
+			if (r >= 0x80 && r <= 0x9f) || r == 0x1b || unicode.Is(unicode.Cf, r) {
+				t.Errorf("%s: the line holds %U raw: %q", name, r, line)
+			}
+		}
+		var got struct{ Path string }
+		if err := json.Unmarshal([]byte(line), &got); err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, line)
+		}
+		if got.Path != want {
+			t.Errorf("%s: path = %q, want %q", name, got.Path, want)
+		}
 	}
 }
 

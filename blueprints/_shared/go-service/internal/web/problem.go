@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -104,6 +105,11 @@ type ErrorStatus struct {
 	Header http.Header
 }
 
+// StatusClientClosedRequest is the status recorded (access log, metrics)
+// for a request whose client hung up before the answer (nginx's 499): the
+// client sees nothing, and it is no failure of the service.
+const StatusClientClosedRequest = 499
+
 // internalDetail is the only detail a 5xx response ever carries.
 const internalDetail = "An internal error occurred. Quote the request_id when reporting it."
 
@@ -151,6 +157,13 @@ func (p *Problems) match(r *http.Request, err error) (Problem, *ErrorStatus) {
 		pr := NewProblem(r, http.StatusUnprocessableEntity, "The request has invalid fields.")
 		pr.Errors = fieldErr.FieldErrors()
 		return pr, nil
+	}
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The request's own context ended: the client went away. Any
+		// client can do that at will, so it must not count as a 500 or
+		// write an error line.
+		gone := ErrorStatus{Err: context.Canceled, Status: StatusClientClosedRequest, Detail: "The client closed the request.", Expected: true}
+		return NewProblem(r, gone.Status, gone.Detail), &gone
 	}
 	for i := range p.table {
 		m := &p.table[i]

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -102,6 +103,34 @@ func TestProblemsErrorClientErrorsLogAtDebug(t *testing.T) {
 	}
 	if buf.String() != "" {
 		t.Errorf("4xx logged at info: %s", buf)
+	}
+}
+
+// TestProblemsErrorClientGone: a client that sends a request and hangs up
+// ends its context, and the handler's error wraps context.Canceled. That
+// was a 500 logged at error level: any client could write error lines and
+// count 5xx responses at will (20,000 in 16 s from one flood of logins
+// with a 300 ms client timeout), which is what alerts are built on. It is
+// 499 (client closed request) at debug level. A cancellation the client
+// did not cause stays a 500.
+func TestProblemsErrorClientGone(t *testing.T) {
+	t.Parallel()
+	log, buf := newTestLogger(slog.LevelInfo)
+	p := NewProblems(log)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	w := httptest.NewRecorder()
+	p.Error(w, httptest.NewRequestWithContext(ctx, http.MethodPost, "/x", nil), fmt.Errorf("login: select user: %w", context.Canceled))
+	if w.Code != 499 {
+		t.Errorf("status = %d, want 499", w.Code)
+	}
+	if buf.String() != "" {
+		t.Errorf("a request the client abandoned was logged at info or above: %s", buf)
+	}
+	w = httptest.NewRecorder()
+	p.Error(w, httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/x", nil), fmt.Errorf("worker: %w", context.Canceled))
+	if w.Code != http.StatusInternalServerError || !strings.Contains(buf.String(), "request failed") {
+		t.Errorf("a cancellation the client did not cause: status %d, log %q; want 500 logged", w.Code, buf)
 	}
 }
 

@@ -23,9 +23,13 @@ type RateLimiterConfig struct {
 	// Burst is the bucket size; values below 1 mean max(1, ceil(RPS)).
 	Burst int
 	// MaxKeys bounds the number of buckets kept; 0 means 10000. When a new
-	// key arrives at a full map, the bucket used least recently is
-	// dropped: a client that keeps sending stays at the front, so neither
-	// a crowd of new keys nor a full map hands it a fresh bucket.
+	// key arrives at a full map, the bucket holding the most tokens among
+	// the evictWindow used least recently is dropped (the oldest of
+	// equals). A dropped bucket comes back full, so this forgets as little
+	// as it can: a client that keeps sending stays at the front, and a
+	// spent bucket (an account whose login budget an attacker used up)
+	// outlives the buckets a crowd of new keys leaves nearly full, so
+	// neither a full map nor a flood of made-up keys hands it a fresh one.
 	MaxKeys int
 	// IdleTTL is how long an unused bucket is kept; 0 means 10 minutes.
 	// It is never shorter than the time an empty bucket takes to refill
@@ -44,6 +48,11 @@ type RateLimiterConfig struct {
 // maxRefill caps the idle time derived from Burst/RPS (a year: for a rate
 // that slow, a bucket is as good as never refilled).
 const maxRefill = 365 * 24 * time.Hour
+
+// evictWindow is how many of the least recently used buckets a new key at
+// a full map chooses from: enough that a crowd of one-request keys cannot
+// line up in front of a spent bucket, few enough to keep a new key cheap.
+const evictWindow = 8
 
 // limitedReportEvery is how often OnLimited may name the same key.
 const limitedReportEvery = time.Minute
@@ -203,8 +212,8 @@ func (l *RateLimiter) refused(b *bucket, key string, now time.Time, wait time.Du
 }
 
 // bucket returns key's bucket, marked as used at now. A new key first
-// drops the buckets idle for IdleTTL from the end of the list, then the
-// least recently used one if the map is still full.
+// drops the buckets idle for IdleTTL from the end of the list, then, if
+// the map is still full, the one that loses least (dropFullest).
 func (l *RateLimiter) bucket(key string, now time.Time) *bucket {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -216,15 +225,50 @@ func (l *RateLimiter) bucket(key string, now time.Time) *bucket {
 	}
 	for e := l.recent.Back(); e != nil; e = l.recent.Back() {
 		old := e.Value.(*bucket)
-		if len(l.buckets) < l.maxKeys && now.Sub(old.lastSeen) < l.idleTTL {
+		if now.Sub(old.lastSeen) < l.idleTTL {
 			break
 		}
-		l.recent.Remove(e)
-		delete(l.buckets, old.key)
+		l.remove(e)
+	}
+	if len(l.buckets) >= l.maxKeys {
+		l.dropFullest(now)
 	}
 	b := &bucket{key: key, lim: rate.NewLimiter(l.limit, l.burst), lastSeen: now}
 	l.buckets[key] = l.recent.PushFront(b)
 	return b
+}
+
+// dropFullest drops the bucket with the most whole tokens at now among
+// the evictWindow used least recently, the oldest of equals: a full one
+// loses nothing (it would come back the same), a spent one is kept while
+// a fuller one can go.
+func (l *RateLimiter) dropFullest(now time.Time) {
+	var victim *list.Element
+	most := math.Inf(-1)
+	e := l.recent.Back()
+	for range evictWindow {
+		if e == nil {
+			break
+		}
+		// Whole tokens: a bucket spent a moment earlier has refilled a
+		// fraction more than one spent now, which must not make it go
+		// first (it may be the client that keeps sending).
+		if tokens := math.Floor(e.Value.(*bucket).lim.TokensAt(now)); tokens > most {
+			victim, most = e, tokens
+			if tokens >= float64(l.burst) {
+				break
+			}
+		}
+		e = e.Prev()
+	}
+	if victim != nil {
+		l.remove(victim)
+	}
+}
+
+func (l *RateLimiter) remove(e *list.Element) {
+	l.recent.Remove(e)
+	delete(l.buckets, e.Value.(*bucket).key)
 }
 
 // due reports whether OnLimited should name b's key now.

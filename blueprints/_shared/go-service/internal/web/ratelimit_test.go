@@ -280,6 +280,34 @@ func TestRateLimiterFullMapKeepsFlooder(t *testing.T) {
 	}
 }
 
+// TestRateLimiterFullMapKeepsSpentBucket reproduces a per-account login
+// limit reset by a crowd: an attacker spent an account's budget, then sent
+// one login each for thousands of made-up emails until the map was full
+// and the least recently used bucket, the spent one, was dropped; the
+// account came back with a full budget (100 more guesses every 20 s from
+// about 2000 addresses). A new key at a full map must push out a bucket
+// that still holds tokens, never the spent one, as long as there is one.
+func TestRateLimiterFullMapKeepsSpentBucket(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	l := NewRateLimiter(RateLimiterConfig{RPS: 1.0 / 60, Burst: 100, MaxKeys: 50, Now: clock.Now})
+	if ok, _ := l.AllowN("account", 100); !ok {
+		t.Fatal("the account's first attempts refused")
+	}
+	for i := range 1000 {
+		clock.Advance(10 * time.Millisecond)
+		if ok, _ := l.Allow(fmt.Sprintf("made-up-%d", i)); !ok {
+			t.Fatalf("new key %d refused its first request", i)
+		}
+		if n := l.Len(); n > 50 {
+			t.Fatalf("%d buckets held, want at most 50", n)
+		}
+	}
+	if ok, _ := l.Allow("account"); ok {
+		t.Error("the spent account bucket was dropped for fresher ones: the account got a new budget")
+	}
+}
+
 // TestRateLimiterOnLimited: OnLimited names a refused key once, then at
 // most once a minute, so a flood does not flood the log.
 func TestRateLimiterOnLimited(t *testing.T) {
