@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -59,7 +60,9 @@ type frame struct {
 // checkStrict accepts body only if it is a single JSON value in valid
 // UTF-8 (no unpaired surrogate escapes either, which encoding/json would
 // turn into U+FFFD), with no repeated key in any object (a gateway that
-// reads the first of two keys must not see another request than we do),
+// reads the first of two keys must not see another request than we do;
+// keys that differ only in case count as repeated, as encoding/json
+// matches fields regardless of case),
 // at most MaxMembers members per object and MaxDepth levels of nesting.
 func checkStrict(body []byte) error {
 	if !utf8.Valid(body) {
@@ -92,7 +95,10 @@ func checkStrict(body []byte) error {
 				continue
 			}
 			key, _ := tok.(string)
-			if slices.Contains(top.keys, key) {
+			// encoding/json matches a member to a struct field whatever its
+			// case (Unicode folding, the last member winning), so two keys
+			// that differ only in case are the same member to it.
+			if slices.ContainsFunc(top.keys, func(k string) bool { return strings.EqualFold(k, key) }) {
 				return malformed("duplicate member %q", truncate(key))
 			}
 			if len(top.keys) == MaxMembers {

@@ -90,6 +90,11 @@ func TestDecodeStrictJSON(t *testing.T) {
 		{name: "duplicate key", giveBody: `{"name":"a","name":"b"}`, wantStatus: 400, wantDetail: `duplicate member "name"`},
 		{name: "duplicate key by escape", giveBody: `{"name":"a","n\u0061me":"b"}`, wantStatus: 400, wantDetail: "duplicate member"},
 		{name: "nested duplicate key", giveBody: `{"name":"a","x":{"a":1,"a":2}}`, wantStatus: 400, wantDetail: `duplicate member "a"`},
+		// encoding/json matches a member to a field whatever its case, the
+		// last one winning: a gateway that reads "name" must not see "a"
+		// while the handler decodes "b".
+		{name: "duplicate key in another case", giveBody: `{"name":"a","NAME":"b"}`, wantStatus: 400, wantDetail: `duplicate member "NAME"`},
+		{name: "duplicate key by Unicode case folding", giveBody: `{"name":"a","\u212Aey":1,"key":2}`, wantStatus: 400, wantDetail: `duplicate member "key"`},
 		{name: "invalid utf-8", giveBody: "{\"name\":\"\xff\xfe\"}", wantStatus: 400, wantDetail: "UTF-8"},
 		{name: "lone high surrogate", giveBody: `{"name":"\ud800x"}`, wantStatus: 400, wantDetail: "surrogate"},
 		{name: "lone low surrogate", giveBody: `{"name":"\udc00"}`, wantStatus: 400, wantDetail: "surrogate"},
