@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use globset::{Glob, GlobMatcher};
 use serde::Serialize;
 
 use crate::answers::Answers;
 use crate::blueprint::manifest::{FileRule, Syntax};
 use crate::blueprint::{Blueprint, SHARED_DIR, TEMPLATE_DIR, sha256_hex};
 use crate::error::{Error, Result};
+use crate::generate::pathglob::PathGlob;
 use crate::generate::render::{Context, Renderer};
 use crate::pathnames::{MAX_PATH_BYTES, check_component, collision_key};
 
@@ -74,7 +74,7 @@ struct Source<'a> {
 
 pub struct CompiledRule<'a> {
     pub rule: &'a FileRule,
-    pub matcher: GlobMatcher,
+    pub matcher: PathGlob,
 }
 
 /// What the `[[files]]` rules say about one source file (`when` aside); later rules win.
@@ -271,14 +271,11 @@ pub fn compile_rules(blueprint: &Blueprint) -> Result<Vec<CompiledRule<'_>>> {
         .file_rules
         .iter()
         .map(|rule| {
-            let glob = Glob::new(&rule.path).map_err(|e| Error::Manifest {
+            let matcher = PathGlob::new(&rule.path).map_err(|e| Error::Manifest {
                 file: format!("{}/blueprint.toml", blueprint.name()),
                 message: format!("files rule path {:?}: {e}", rule.path),
             })?;
-            Ok(CompiledRule {
-                rule,
-                matcher: glob.compile_matcher(),
-            })
+            Ok(CompiledRule { rule, matcher })
         })
         .collect()
 }
