@@ -18,7 +18,13 @@ pub struct PathGlob(Matcher);
 enum Matcher {
     /// `**` on its own: every path.
     Everything,
-    Steps(Vec<Step>),
+    /// A literal start and end around the steps between them, checked first: most rules
+    /// fail on their first bytes.
+    Steps {
+        prefix: Vec<u8>,
+        suffix: Vec<u8>,
+        steps: Vec<Step>,
+    },
     Regex(Box<GlobMatcher>),
 }
 
@@ -61,7 +67,35 @@ impl PathGlob {
         if tokens == [Token::RecursivePrefix] {
             return Ok(PathGlob(Matcher::Everything));
         }
-        Ok(PathGlob(Matcher::Steps(steps(&tokens))))
+        let mut steps = steps(&tokens);
+        let literal = |s: &Step| match s {
+            Step::Byte(b) => Some(*b),
+            _ => None,
+        };
+        let prefix: Vec<u8> = steps.iter().map_while(literal).collect();
+        steps.drain(..prefix.len());
+        // The end may not take a step a `Skip` jumps over.
+        let skipped_to = steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                Step::Skip(n) => Some(i + 1 + n),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        let mut suffix: Vec<u8> = steps[skipped_to..]
+            .iter()
+            .rev()
+            .map_while(literal)
+            .collect();
+        suffix.reverse();
+        steps.truncate(steps.len() - suffix.len());
+        Ok(PathGlob(Matcher::Steps {
+            prefix,
+            suffix,
+            steps,
+        }))
     }
 
     /// Checks that `pattern` is a valid glob without compiling it.
@@ -75,7 +109,17 @@ impl PathGlob {
     pub fn is_match(&self, path: &str) -> bool {
         match &self.0 {
             Matcher::Everything => true,
-            Matcher::Steps(steps) => run(steps, path.as_bytes()),
+            Matcher::Steps {
+                prefix,
+                suffix,
+                steps,
+            } => {
+                let path = path.as_bytes();
+                path.len() >= prefix.len() + suffix.len()
+                    && path.starts_with(prefix)
+                    && path.ends_with(suffix)
+                    && run(steps, &path[prefix.len()..path.len() - suffix.len()])
+            }
             Matcher::Regex(m) => m.is_match(path),
         }
     }
@@ -166,6 +210,11 @@ fn steps(tokens: &[Token]) -> Vec<Step> {
 /// Runs the automaton: the set of live steps, one byte at a time (linear in the path for
 /// any pattern, so no pattern can make matching slow).
 fn run(steps: &[Step], path: &[u8]) -> bool {
+    match steps {
+        [] => return path.is_empty(),
+        [Step::Star] => return true,
+        _ => {}
+    }
     let end = steps.len();
     let mut live = vec![false; end + 1];
     let mut next = vec![false; end + 1];
@@ -252,6 +301,15 @@ mod tests {
         for pattern in &patterns {
             let ours = PathGlob::new(pattern).expect("no class, alternate or escape");
             assert!(!matches!(ours.0, Matcher::Regex(_)), "{pattern:?}");
+            if let Matcher::Steps { steps, .. } = &ours.0 {
+                assert!(!matches!(steps.first(), Some(Step::Byte(_))), "{pattern:?}");
+                let ends_in_skip =
+                    steps.len() >= 3 && matches!(steps[steps.len() - 3], Step::Skip(2));
+                assert!(
+                    ends_in_skip || !matches!(steps.last(), Some(Step::Byte(_))),
+                    "{pattern:?}"
+                );
+            }
             let theirs = Glob::new(pattern).unwrap().compile_matcher();
             for path in &paths {
                 assert_eq!(
