@@ -287,7 +287,7 @@ impl Manifest {
             }
         }
         for rule in &self.file_rules {
-            globset::Glob::new(&rule.path)
+            crate::generate::pathglob::PathGlob::check(&rule.path)
                 .map_err(|e| format!("files rule path {:?}: {e}", rule.path))?;
             if let Some(name) = &rule.rename
                 && (name.is_empty()

@@ -307,6 +307,29 @@ fn built_in_hash(name: &str, layers: &[String]) -> Option<&'static str> {
         .map(|(_, _, hash)| *hash)
 }
 
+/// The build's sha256 (hex) of the built-in file at `path` under `blueprints/`
+/// (`rest-api/template/go.mod.jinja`, `_shared/go-service/...`).
+pub fn built_in_file_sha256(path: &str) -> Option<&'static str> {
+    static HASHES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/built_in_file_hashes.rs"));
+    HASHES
+        .binary_search_by(|(p, _)| (*p).cmp(path))
+        .ok()
+        .map(|i| HASHES[i].1)
+}
+
+impl Blueprint {
+    /// The build's sha256 of one of this blueprint's files, named as the renderer names it
+    /// (`template/...`, `_shared/<layer>/...`); only for a built-in whose files are the
+    /// build's own (`known_hash` says so).
+    pub fn built_in_sha256(&self, template_name: &str) -> Option<&'static str> {
+        self.known_hash?;
+        match template_name.strip_prefix(SHARED_DIR) {
+            Some(rest) if rest.starts_with('/') => built_in_file_sha256(template_name),
+            _ => built_in_file_sha256(&format!("{}/{template_name}", self.name())),
+        }
+    }
+}
+
 pub fn unknown_blueprint(name: &str) -> Error {
     unknown_among(name, &built_in_names())
 }
@@ -671,6 +694,32 @@ mod tests {
             assert!(bp.known_hash.is_some(), "{name}: build.rs computed no hash");
             assert_eq!(bp.content_hash(), bp.compute_content_hash(), "{name}");
         }
+    }
+
+    #[test]
+    fn the_build_hashes_every_built_in_file_as_the_runtime_does() {
+        let mut checked = 0;
+        for name in built_in_names() {
+            let bp = load_built_in(&name).unwrap();
+            let named = bp.files.iter().map(|(p, b)| (p.to_string(), b)).chain(
+                bp.shared
+                    .iter()
+                    .map(|(p, b)| (format!("{SHARED_DIR}/{p}"), b)),
+            );
+            for (path, bytes) in named {
+                assert_eq!(
+                    bp.built_in_sha256(&path),
+                    Some(sha256_hex(bytes).as_str()),
+                    "{name}: {path}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked}");
+        // Files that are not the build's own have no known hash.
+        let test = test_blueprint("name='t'\nversion='0.1.0'\ndescription='t'\n", &[]);
+        assert_eq!(test.built_in_sha256("blueprint.toml"), None);
+        assert_eq!(built_in_file_sha256("rest-api/no-such-file"), None);
     }
 
     #[test]

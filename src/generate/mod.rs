@@ -3,6 +3,7 @@
 
 pub mod limits;
 pub mod lockfile;
+pub mod pathglob;
 pub mod plan;
 pub mod poststep;
 pub mod render;

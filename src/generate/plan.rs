@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use globset::{Glob, GlobMatcher};
 use serde::Serialize;
 
 use crate::answers::Answers;
 use crate::blueprint::manifest::{FileRule, Syntax};
 use crate::blueprint::{Blueprint, SHARED_DIR, TEMPLATE_DIR, sha256_hex};
 use crate::error::{Error, Result};
+use crate::generate::pathglob::PathGlob;
 use crate::generate::render::{Context, Renderer};
 use crate::pathnames::{MAX_PATH_BYTES, check_component, collision_key};
 
@@ -50,6 +50,18 @@ impl Plan {
 
     pub fn add_file(&mut self, path: String, bytes: Vec<u8>, mode: u32, source: String) {
         let sha256 = sha256_hex(&bytes);
+        self.add_hashed_file(path, bytes, mode, source, sha256);
+    }
+
+    /// `add_file` with the bytes' sha256 (hex) already known.
+    fn add_hashed_file(
+        &mut self,
+        path: String,
+        bytes: Vec<u8>,
+        mode: u32,
+        source: String,
+        sha256: String,
+    ) {
         self.files.push(PlannedFile {
             path,
             size: bytes.len(),
@@ -74,7 +86,7 @@ struct Source<'a> {
 
 pub struct CompiledRule<'a> {
     pub rule: &'a FileRule,
-    pub matcher: GlobMatcher,
+    pub matcher: PathGlob,
 }
 
 /// What the `[[files]]` rules say about one source file (`when` aside); later rules win.
@@ -137,7 +149,19 @@ pub fn plan(blueprint: &Blueprint, renderer: &Renderer, answers: &Answers) -> Re
         if let Some(file) = plan_one(source, &rules, renderer, &ctx, &mut out)? {
             register(&mut produced, &file.path, &source.rule_key)?;
             warn_about_go_names(&file.path, &mut out.warnings);
-            out.add_file(file.path, file.bytes, file.mode, source.rule_key.clone());
+            // Copied unchanged from a built-in (verbatim, or a template without tags):
+            // the build hashed these very bytes.
+            let sha256 = match blueprint.built_in_sha256(&source.template_name) {
+                Some(hash) if file.bytes == source.bytes => hash.to_string(),
+                _ => sha256_hex(&file.bytes),
+            };
+            out.add_hashed_file(
+                file.path,
+                file.bytes,
+                file.mode,
+                source.rule_key.clone(),
+                sha256,
+            );
             if out.files.len() > MAX_PLANNED_FILES || out.total_bytes() > MAX_PLANNED_BYTES {
                 return Err(Error::LimitExceeded {
                     limit: format!(
@@ -271,14 +295,11 @@ pub fn compile_rules(blueprint: &Blueprint) -> Result<Vec<CompiledRule<'_>>> {
         .file_rules
         .iter()
         .map(|rule| {
-            let glob = Glob::new(&rule.path).map_err(|e| Error::Manifest {
+            let matcher = PathGlob::new(&rule.path).map_err(|e| Error::Manifest {
                 file: format!("{}/blueprint.toml", blueprint.name()),
                 message: format!("files rule path {:?}: {e}", rule.path),
             })?;
-            Ok(CompiledRule {
-                rule,
-                matcher: glob.compile_matcher(),
-            })
+            Ok(CompiledRule { rule, matcher })
         })
         .collect()
 }

@@ -273,6 +273,11 @@ impl Renderer {
             // error is the limit's own.
             self.check_source(name, source, syntax, false)?;
         }
+        // A file without a single tag renders to itself: the engine is skipped (the 94 KB
+        // tools go.sum of the service layer is all text). The budget still counts its bytes.
+        if let Some(text) = source.filter(|s| !has_tag_start(s, syntax)) {
+            return self.budgeted(name, syntax, |_| Ok((text.to_string(), 0)));
+        }
         let measured = self.budget.is_some();
         self.budgeted(name, syntax, |env| match source {
             // Compiled from the file's own bytes (the loader would copy them) and dropped
@@ -345,6 +350,19 @@ impl Renderer {
         vars.sort();
         Ok(vars)
     }
+}
+
+/// Whether `text` holds the start of a tag (`{{`, `{%`, `{#`, or `[[`, `[%`, `[#` in the
+/// square syntax). Without one the engine outputs the text unchanged: the whitespace
+/// settings only act next to tags, and a trailing newline is kept.
+fn has_tag_start(text: &str, syntax: Syntax) -> bool {
+    let open = match syntax {
+        Syntax::Default => b'{',
+        Syntax::Square => b'[',
+    };
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(open, bytes)
+        .any(|i| matches!(bytes.get(i + 1), Some(&b) if b == open || b == b'%' || b == b'#'))
 }
 
 /// Renders, and with `measured` also reports the fuel the render used.
@@ -598,6 +616,99 @@ mod tests {
             let text = err.to_string();
             assert!(text.contains(name) && text.contains("undefined"), "{text}");
         }
+    }
+
+    /// What the engine itself makes of `text`, with no variables.
+    fn engine_output(text: &str, syntax: Syntax) -> std::result::Result<String, String> {
+        let env = build_env(
+            syntax,
+            Arc::new(FileTree::default()),
+            Arc::new(FileTree::default()),
+            false,
+        );
+        env.template_from_str(text)
+            .and_then(|t| t.render(()))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_file_without_tags_renders_to_itself_as_the_engine_would() {
+        let mut texts: Vec<String> = [
+            "",
+            "\n",
+            "no newline at the end",
+            "two trailing newlines\n\n",
+            "crlf\r\nlines\r\n",
+            "func f() { if x { return } }\n",
+            "}} %} #} ]] %] #] stray closers\n",
+            "{ {\t{\n{ % { # [ [ [ % [ #\n",
+            "   indented\n\t\ttabs   \n",
+            "x := a[i] + b[j:k]\nm := map[string]int{}\n",
+            "ends with an opener {",
+            "ends with an opener [",
+            "unicode: é ü 日本 \u{1F600}\n",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Every built-in file without tags, in the syntax it is rendered in or not.
+        let built_in = crate::blueprint::shared_tree();
+        texts.extend(
+            built_in
+                .iter()
+                .filter_map(|(_, b)| std::str::from_utf8(b).ok())
+                .map(str::to_string),
+        );
+        let mut fast = 0;
+        for text in &texts {
+            for syntax in [Syntax::Default, Syntax::Square] {
+                if has_tag_start(text, syntax) {
+                    continue;
+                }
+                fast += 1;
+                let r = renderer_with(&[("template/f.jinja", text.as_str())], Origin::BuiltIn);
+                let ours = r
+                    .render_file("template/f.jinja", syntax, &Context::empty())
+                    .unwrap();
+                assert_eq!(Ok(ours), engine_output(text, syntax), "{text:?} {syntax:?}");
+            }
+        }
+        assert!(fast > 20, "{fast}");
+        for (text, syntax) in [
+            ("a {{ x }}", Syntax::Default),
+            ("a {%- if x %}", Syntax::Default),
+            ("a {# c #}", Syntax::Default),
+            ("a [[ x ]]", Syntax::Square),
+            ("a [% if x %]", Syntax::Square),
+            ("a [# c #]", Syntax::Square),
+        ] {
+            assert!(has_tag_start(text, syntax), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn an_untrusted_file_without_tags_still_counts_against_the_output_budget() {
+        let text = "x".repeat(100);
+        let mut bp = test_blueprint_with_shared(
+            "name='t'\nversion='0.1.0'\ndescription='t'\n",
+            &[
+                ("template/a.jinja", text.as_str()),
+                ("template/b.jinja", text.as_str()),
+            ],
+            &[],
+        );
+        bp.origin = Origin::Git { pinned: "x".into() };
+        let limits = Limits {
+            output_bytes: 150,
+            ..UNTRUSTED_LIMITS
+        };
+        let r = Renderer::with_limits(&bp, limits);
+        r.render_file("template/a.jinja", Syntax::Default, &Context::empty())
+            .unwrap();
+        let err = r
+            .render_file("template/b.jinja", Syntax::Default, &Context::empty())
+            .unwrap_err();
+        assert!(matches!(err, Error::LimitExceeded { .. }), "{err}");
     }
 
     #[test]
