@@ -18,7 +18,6 @@ fn git(args: &[&str]) -> Option<String> {
 fn main() {
     println!("cargo:rerun-if-changed=blueprints");
     built_in_file_hashes();
-    link_release_binary_at_a_fixed_address();
     built_in_hashes();
     let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=GOGEN_COMMIT={commit}");
@@ -145,18 +144,4 @@ fn built_in_file_hashes() {
     table.push(']');
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it"));
     std::fs::write(out.join("built_in_file_hashes.rs"), table).expect("OUT_DIR is writable");
-}
-
-/// A position-independent gogen has some 20,000 relative relocations (tables of the embedded
-/// blueprints, vtables, panic locations) that the loader applies at every start, touching
-/// ~100 pages: 100 of the 237 page faults of `gogen --version`. Linked at a fixed address
-/// the linker resolves them once. The cost is that the program's own code is not placed at
-/// a random address (libraries, heap and stack still are). Release binaries on Linux only;
-/// tests and debug builds stay position-independent.
-fn link_release_binary_at_a_fixed_address() {
-    let release = std::env::var("PROFILE").as_deref() == Ok("release");
-    let linux = std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux");
-    if release && linux {
-        println!("cargo:rustc-link-arg-bins=-no-pie");
-    }
 }
