@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 )
 
@@ -26,6 +28,30 @@ func TestChainOrder(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil))
 	if got := strings.Join(order, ","); got != "a,b,handler" {
 		t.Errorf("order = %s, want a,b,handler", got)
+	}
+}
+
+func TestDeadline(t *testing.T) {
+	t.Parallel()
+	const d = time.Minute
+	var seen context.Context
+	h := Deadline(d)(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		seen = r.Context()
+	}))
+	before := time.Now()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil))
+	after := time.Now()
+	end, ok := seen.Deadline()
+	if !ok {
+		t.Fatal("the handler's context has no deadline")
+	}
+	if end.Before(before.Add(d)) || end.After(after.Add(d)) {
+		t.Errorf("deadline %v, want %v after the request started", end, d)
+	}
+	// The context is released when the handler returns: nothing the
+	// request started may outlive it on this context.
+	if !errors.Is(seen.Err(), context.Canceled) {
+		t.Errorf("after the handler returned, ctx.Err() = %v, want context.Canceled", seen.Err())
 	}
 }
 
