@@ -145,8 +145,11 @@ pub fn plan(blueprint: &Blueprint, renderer: &Renderer, answers: &Answers) -> Re
     }
     // Output path (case-folded) → the source that produced it, for collision checks.
     let mut produced: BTreeMap<String, (String, String)> = BTreeMap::new();
+    // Each rule's `when` against these answers; kept only for a blueprint rendered
+    // without a budget, where evaluating it again for every file it matches changes nothing.
+    let mut whens: Vec<Option<bool>> = vec![None; rules.len()];
     for source in &sources {
-        if let Some(file) = plan_one(source, &rules, renderer, &ctx, &mut out)? {
+        if let Some(file) = plan_one(source, &rules, renderer, &ctx, &mut whens, &mut out)? {
             register(&mut produced, &file.path, &source.rule_key)?;
             warn_about_go_names(&file.path, &mut out.warnings);
             // Copied unchanged from a built-in (verbatim, or a template without tags):
@@ -187,16 +190,28 @@ fn plan_one(
     rules: &[CompiledRule<'_>],
     renderer: &Renderer,
     ctx: &Context,
+    whens: &mut [Option<bool>],
     out: &mut Plan,
 ) -> Result<Option<Rendered>> {
-    for compiled in rules
+    for (i, compiled) in rules
         .iter()
-        .filter(|r| r.matcher.is_match(&source.rule_key))
+        .enumerate()
+        .filter(|(_, r)| r.matcher.is_match(&source.rule_key))
     {
         let rule = compiled.rule;
         if let Some(when) = &rule.when {
-            let name = format!("files rule {:?} when", rule.path);
-            if !renderer.eval_condition(&name, when, ctx)? {
+            let holds = match whens[i] {
+                Some(known) => known,
+                None => {
+                    let name = format!("files rule {:?} when", rule.path);
+                    let holds = renderer.eval_condition(&name, when, ctx)?;
+                    if renderer.is_unbudgeted() {
+                        whens[i] = Some(holds);
+                    }
+                    holds
+                }
+            };
+            if !holds {
                 out.skipped.push(Skipped {
                     source: source.rule_key.clone(),
                     reason: format!("files rule {:?}: `{when}` is false", rule.path),
@@ -221,8 +236,13 @@ fn plan_one(
         } else {
             raw
         };
-        let name = format!("{} (path)", source.template_name);
-        let rendered = renderer.render_str(&name, raw, ctx)?;
+        // Most components hold no tag; `render_str` would return them as they are.
+        let rendered = if raw.contains(['{', '[']) {
+            let name = format!("{} (path)", source.template_name);
+            renderer.render_str(&name, raw, ctx)?
+        } else {
+            raw.to_string()
+        };
         if rendered.is_empty() {
             out.skipped.push(Skipped {
                 source: source.rule_key.clone(),
@@ -575,6 +595,45 @@ syntax = "square"
             String::from_utf8_lossy(&ci.bytes),
             "v: svc ${{ github.sha }}\n"
         );
+    }
+
+    #[test]
+    fn a_when_rule_decides_every_file_it_matches_trusted_or_not() {
+        let manifest = MANIFEST.replace(
+            "path = \"bin/*.sh\"\nexecutable = true",
+            "path = \"bin/*.sh\"\nexecutable = true\nwhen = \"docker\"",
+        );
+        let files = [
+            ("template/bin/a.sh", "a\n"),
+            ("template/bin/b.sh", "b {{ name }}\n"),
+            ("template/bin/c.sh", "c\n"),
+            ("template/keep.txt", "k\n"),
+        ];
+        for docker in [false, true] {
+            let mut seen = Vec::new();
+            for origin in [
+                crate::blueprint::Origin::BuiltIn,
+                crate::blueprint::Origin::Folder {
+                    given: "./x".into(),
+                    root: "./x".into(),
+                },
+            ] {
+                let mut bp = test_blueprint_with_shared(&manifest, &files, SHARED);
+                bp.origin = origin;
+                let p = plan(&bp, &Renderer::new(&bp), &answers(docker)).unwrap();
+                let paths: Vec<String> = p.files.iter().map(|f| f.path.clone()).collect();
+                let skipped: Vec<String> = p.skipped.iter().map(|s| s.source.clone()).collect();
+                seen.push((paths, skipped));
+            }
+            assert_eq!(seen[0], seen[1], "docker={docker}");
+            let (paths, skipped) = &seen[0];
+            let scripts = ["bin/a.sh", "bin/b.sh", "bin/c.sh"];
+            for s in scripts {
+                assert_eq!(paths.iter().any(|p| p == s), docker, "{s}: {paths:?}");
+                assert_eq!(skipped.iter().any(|p| p == s), !docker, "{s}: {skipped:?}");
+            }
+            assert!(paths.iter().any(|p| p == "keep.txt"));
+        }
     }
 
     #[test]
