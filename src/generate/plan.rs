@@ -331,8 +331,10 @@ fn check_actions_expressions(source: &Source<'_>, syntax: Syntax) -> Result<()> 
     if syntax != Syntax::Default {
         return Ok(());
     }
-    // Most files hold no `${{` at all: looked for in the bytes, before any UTF-8 pass.
-    if memchr::memmem::find(source.bytes, b"${{").is_none() {
+    // Most files hold no `${{` at all: looked for in the bytes, before any UTF-8 pass. By
+    // its `$`, which Go code rarely holds (a substring search keys on the `{{`, which every
+    // tag starts with: several times slower on templates).
+    if !has_actions_opener(source.bytes) {
         return Ok(());
     }
     let text = String::from_utf8_lossy(source.bytes);
@@ -345,6 +347,10 @@ fn check_actions_expressions(source: &Source<'_>, syntax: Syntax) -> Result<()> 
         });
     }
     Ok(())
+}
+
+fn has_actions_opener(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'$', bytes).any(|i| bytes[i + 1..].starts_with(b"{{"))
 }
 
 /// The line of the first `${{` outside `{% raw %}…{% endraw %}`, if any.
@@ -668,6 +674,26 @@ syntax = "square"
         assert!(plan_for(&[("template/wf.yml.jinja", raw)], SHARED, false).is_ok());
         let square = "[% if docker %]run: ${{ github.sha }}[% endif %]\n";
         assert!(plan_for(&[("template/ci.yml.jinja", square)], SHARED, false).is_ok());
+    }
+
+    #[test]
+    fn the_actions_opener_is_found_wherever_it_is() {
+        for (text, want) in [
+            ("", false),
+            ("$", false),
+            ("${", false),
+            ("${{", true),
+            ("$ {{", false),
+            ("$${{", true),
+            ("{{$}}", false),
+            ("a $x {{ y }} ${ {", false),
+            ("x\n  run: ${{ matrix.go }}\n", true),
+            ("é$日{{", false),
+            ("é日${{", true),
+        ] {
+            assert_eq!(has_actions_opener(text.as_bytes()), want, "{text:?}");
+            assert_eq!(text.contains("${{"), want, "{text:?}");
+        }
     }
 
     #[test]
