@@ -60,14 +60,6 @@ impl FileTree {
         self.files.get(path).map(|b| &b[..])
     }
 
-    /// A file embedded in the binary (a built-in's), as the binary's own bytes.
-    pub fn get_embedded(&self, path: &str) -> Option<&'static [u8]> {
-        match self.files.get(path)? {
-            Bytes::Embedded(b) => Some(b),
-            Bytes::Owned(_) => None,
-        }
-    }
-
     /// Files under `prefix/`, with the prefix stripped, in sorted order.
     pub fn under<'a>(&'a self, prefix: &str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
         let start = format!("{prefix}/");

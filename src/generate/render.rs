@@ -547,11 +547,7 @@ fn syntax_config(syntax: Syntax) -> SyntaxConfig {
 
 /// The build's lean copies of the built-in templates (`leantext`, `build.rs`).
 mod lean {
-    use std::sync::Arc;
-
-    use minijinja::value::{Object, ObjectRepr};
-
-    use super::{FileTree, Syntax};
+    use super::{FileTree, Syntax, lookup};
     use crate::blueprint::SHARED_DIR;
 
     /// The paths and lean sources, one after the other.
@@ -600,28 +596,13 @@ mod lean {
         (len as usize == original.len()).then(|| text(ss, se))
     }
 
-    /// Text of a built-in file, written out as it is when a template outputs it (no copy
-    /// into a string value first).
-    #[derive(Debug)]
-    pub(super) struct BuiltInText(pub(super) &'static str);
-
-    impl Object for BuiltInText {
-        fn repr(self: &Arc<Self>) -> ObjectRepr {
-            ObjectRepr::Plain
-        }
-
-        fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(self.0)
-        }
-    }
-
-    /// The text lean call `n` stands for, taken from the blueprint's own embedded files.
-    pub(super) fn piece_text(
-        files: &FileTree,
-        shared: &FileTree,
+    /// The text lean call `n` stands for, taken from the blueprint's own files.
+    pub(super) fn piece_text<'a>(
+        files: &'a FileTree,
+        shared: &'a FileTree,
         blueprint: &str,
         n: u32,
-    ) -> Option<&'static str> {
+    ) -> Option<&'a str> {
         let &(entry, start, end) = PIECES.get(n as usize)?;
         let &(ps, pe, ..) = LEAN.get(entry as usize)?;
         let path = text(ps, pe);
@@ -630,11 +611,8 @@ mod lean {
         } else {
             path.strip_prefix(blueprint)?.strip_prefix('/')?
         };
-        let file = match name.strip_prefix(SHARED_DIR) {
-            Some(rest) if rest.starts_with('/') => shared.get_embedded(&rest[1..]),
-            _ => files.get_embedded(name),
-        };
-        std::str::from_utf8(file?.get(start as usize..end as usize)?).ok()
+        let bytes = lookup(files, shared, name)?.get(start as usize..end as usize)?;
+        std::str::from_utf8(bytes).ok()
     }
 }
 
@@ -682,7 +660,7 @@ fn build_env(
             TEXT_FUNCTION,
             move |n: u32| -> std::result::Result<Value, minijinja::Error> {
                 lean::piece_text(&files, &shared, &blueprint, n)
-                    .map(|text| Value::from_object(lean::BuiltInText(text)))
+                    .map(Value::from)
                     .ok_or_else(|| {
                         minijinja::Error::new(
                             ErrorKind::InvalidOperation,
