@@ -1,7 +1,6 @@
 //! `new`: resolve the blueprint and answers, plan, check the target, write, run post-steps.
 //! Also the read-only views behind `list` and `info`. Nothing here knows about clap.
 
-pub mod leantext;
 pub mod limits;
 pub mod lockfile;
 pub mod pathglob;

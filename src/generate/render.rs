@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use minijinja::syntax::SyntaxConfig;
@@ -21,7 +21,6 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
 use crate::blueprint::manifest::Syntax;
 use crate::blueprint::{Blueprint, FileTree, SHARED_DIR};
 use crate::error::{Error, Result, TemplateDiag};
-use crate::generate::leantext::{TEXT_FUNCTION, syntax_config as engine_syntax};
 use crate::generate::limits::Watch;
 use crate::golang;
 
@@ -79,13 +78,6 @@ pub struct Renderer {
     budget: Option<Mutex<Budget>>,
     files: Arc<FileTree>,
     shared: Arc<FileTree>,
-    /// For a built-in blueprint whose files are the build's own: its name. Its templates
-    /// are then rendered from the build's lean copies (`leantext`).
-    lean: Option<Arc<str>>,
-    /// Environments without lean copies, made when a lean render fails, to redo it from
-    /// the original source so the error reads as it always did.
-    exact_default_env: OnceLock<Mutex<Environment<'static>>>,
-    exact_square_env: OnceLock<Mutex<Environment<'static>>>,
 }
 
 /// The variables a template sees: a map value, cheap to clone and to pass.
@@ -156,16 +148,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Renderer {
     pub fn new(blueprint: &Blueprint) -> Self {
         let untrusted = !blueprint.origin.is_trusted();
-        // Only a built-in whose files are the ones the build made lean copies of.
-        let lean: Option<Arc<str>> =
-            (!untrusted && blueprint.known_hash.is_some()).then(|| Arc::from(blueprint.name()));
         let make = |syntax: Syntax| {
             Mutex::new(build_env(
                 syntax,
                 blueprint.files.clone(),
                 blueprint.shared.clone(),
                 untrusted,
-                lean.clone(),
             ))
         };
         Renderer {
@@ -174,27 +162,7 @@ impl Renderer {
             budget: untrusted.then(|| Mutex::new(Budget::new(UNTRUSTED_LIMITS))),
             files: blueprint.files.clone(),
             shared: blueprint.shared.clone(),
-            lean,
-            exact_default_env: OnceLock::new(),
-            exact_square_env: OnceLock::new(),
         }
-    }
-
-    /// An environment that renders from the original sources only.
-    fn exact_env(&self, syntax: Syntax) -> MutexGuard<'_, Environment<'static>> {
-        let cell = match syntax {
-            Syntax::Default => &self.exact_default_env,
-            Syntax::Square => &self.exact_square_env,
-        };
-        lock(cell.get_or_init(|| {
-            Mutex::new(build_env(
-                syntax,
-                self.files.clone(),
-                self.shared.clone(),
-                self.budget.is_some(),
-                None,
-            ))
-        }))
     }
 
     /// A renderer for an untrusted blueprint under other limits (tests use small ones).
@@ -317,28 +285,6 @@ impl Renderer {
             return self.budgeted(name, syntax, |_| Ok((text.to_string(), 0)));
         }
         let measured = self.budget.is_some();
-        if let Some(source) = source
-            && let Some(lean) = self.lean.as_deref()
-            && let Some(lean_source) = lean::source_for(lean, name, syntax, source)
-        {
-            let out = self.budgeted(name, syntax, |env| {
-                render_measured(
-                    &env.template_from_named_str(name, lean_source)?,
-                    ctx,
-                    measured,
-                )
-            });
-            if out.is_ok() {
-                return out;
-            }
-            // Redone from the original, so the error (its line, its source excerpt) and
-            // anything else about a failed render is what it always was.
-            let env = self.exact_env(syntax);
-            let (text, _) = guard(name, None, || {
-                render_measured(&env.template_from_named_str(name, source)?, ctx, measured)
-            })?;
-            return check_size(name, text);
-        }
         self.budgeted(name, syntax, |env| match source {
             // Compiled from the file's own bytes (the loader would copy them) and dropped
             // after this render: each file is rendered once, and a cache of every compiled
@@ -542,78 +488,20 @@ fn check_nesting(
 }
 
 fn syntax_config(syntax: Syntax) -> SyntaxConfig {
-    engine_syntax(syntax == Syntax::Square)
-}
-
-/// The build's lean copies of the built-in templates (`leantext`, `build.rs`).
-mod lean {
-    use super::{FileTree, Syntax, lookup};
-    use crate::blueprint::SHARED_DIR;
-
-    /// The paths and lean sources, one after the other.
-    static TEXT: &str = include_str!(concat!(env!("OUT_DIR"), "/built_in_lean.txt"));
-    /// (path start, path end, square, original length, source start, source end) in
-    /// `TEXT`, sorted by path and syntax.
-    static LEAN: &[(u32, u32, bool, u32, u32, u32)] =
-        include!(concat!(env!("OUT_DIR"), "/built_in_lean.rs"));
-    /// For each `_gogen_text(N)`: (index in `LEAN`, start, end in the original file).
-    static PIECES: &[(u32, u32, u32)] =
-        include!(concat!(env!("OUT_DIR"), "/built_in_lean_pieces.rs"));
-
-    fn text(start: u32, end: u32) -> &'static str {
-        &TEXT[start as usize..end as usize]
+    let mut builder = SyntaxConfig::builder();
+    builder
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true);
+    if syntax == Syntax::Square {
+        builder
+            .variable_delimiters("[[", "]]")
+            .block_delimiters("[%", "%]")
+            .comment_delimiters("[#", "#]");
     }
-
-    /// The path under `blueprints/` of the template the loader calls `name` in the
-    /// built-in `blueprint`.
-    fn built_in_path(blueprint: &str, name: &str) -> String {
-        if is_shared(name) {
-            name.to_string()
-        } else {
-            format!("{blueprint}/{name}")
-        }
-    }
-
-    fn is_shared(name: &str) -> bool {
-        name.strip_prefix(SHARED_DIR)
-            .is_some_and(|rest| rest.starts_with('/'))
-    }
-
-    /// The lean source of the template `name` of the built-in `blueprint`, whose original
-    /// is `original`, if the build made one for this syntax.
-    pub(super) fn source_for(
-        blueprint: &str,
-        name: &str,
-        syntax: Syntax,
-        original: &str,
-    ) -> Option<&'static str> {
-        let path = built_in_path(blueprint, name);
-        let square = syntax == Syntax::Square;
-        let i = LEAN
-            .binary_search_by(|&(ps, pe, sq, ..)| (text(ps, pe), sq).cmp(&(path.as_str(), square)))
-            .ok()?;
-        let (_, _, _, len, ss, se) = LEAN[i];
-        (len as usize == original.len()).then(|| text(ss, se))
-    }
-
-    /// The text lean call `n` stands for, taken from the blueprint's own files.
-    pub(super) fn piece_text<'a>(
-        files: &'a FileTree,
-        shared: &'a FileTree,
-        blueprint: &str,
-        n: u32,
-    ) -> Option<&'a str> {
-        let &(entry, start, end) = PIECES.get(n as usize)?;
-        let &(ps, pe, ..) = LEAN.get(entry as usize)?;
-        let path = text(ps, pe);
-        let name = if is_shared(path) {
-            path
-        } else {
-            path.strip_prefix(blueprint)?.strip_prefix('/')?
-        };
-        let bytes = lookup(files, shared, name)?.get(start as usize..end as usize)?;
-        std::str::from_utf8(bytes).ok()
-    }
+    builder
+        .build()
+        .expect("gogen's fixed delimiter sets are valid")
 }
 
 /// A template name is a `/`-separated path inside the blueprint or the shared folder.
@@ -644,7 +532,6 @@ fn build_env(
     files: Arc<FileTree>,
     shared: Arc<FileTree>,
     untrusted: bool,
-    lean_blueprint: Option<Arc<str>>,
 ) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -653,22 +540,6 @@ fn build_env(
     env.set_debug(true);
     if untrusted {
         env.set_fuel(Some(UNTRUSTED_LIMITS.fuel));
-    }
-    if let Some(blueprint) = lean_blueprint.clone() {
-        let (files, shared) = (files.clone(), shared.clone());
-        env.add_function(
-            TEXT_FUNCTION,
-            move |n: u32| -> std::result::Result<Value, minijinja::Error> {
-                lean::piece_text(&files, &shared, &blueprint, n)
-                    .map(Value::from)
-                    .ok_or_else(|| {
-                        minijinja::Error::new(
-                            ErrorKind::InvalidOperation,
-                            format!("no built-in text {n}"),
-                        )
-                    })
-            },
-        );
     }
     env.set_loader(move |name: &str| {
         if !is_safe_template_name(name) {
@@ -681,12 +552,6 @@ fn build_env(
             None => Ok(None),
             Some(b) => match std::str::from_utf8(b) {
                 Ok(text) => {
-                    if let Some(lean) = lean_blueprint
-                        .as_deref()
-                        .and_then(|bp| lean::source_for(bp, name, syntax, text))
-                    {
-                        return Ok(Some(lean.to_string()));
-                    }
                     if untrusted && let Err((line, found)) = check_nesting(text, syntax, false) {
                         return Err(minijinja::Error::new(
                             ErrorKind::InvalidOperation,
@@ -766,7 +631,6 @@ mod tests {
             Arc::new(FileTree::default()),
             Arc::new(FileTree::default()),
             false,
-            None,
         );
         env.template_from_str(text)
             .and_then(|t| t.render(()))
@@ -826,255 +690,6 @@ mod tests {
         ] {
             assert!(has_tag_start(text, syntax), "{text:?}");
         }
-    }
-
-    /// Renders `text` as the engine does, and its lean copy (made as the build makes them)
-    /// with `_gogen_text` returning the original's bytes; both results.
-    fn render_both_ways(
-        text: &str,
-        square: bool,
-        ctx: &Context,
-    ) -> Option<(
-        std::result::Result<String, String>,
-        std::result::Result<String, String>,
-    )> {
-        let l = crate::generate::leantext::lean_template(text, square, 0)?;
-        let syntax = if square {
-            Syntax::Square
-        } else {
-            Syntax::Default
-        };
-        let exact = build_env(
-            syntax,
-            Arc::new(FileTree::default()),
-            Arc::new(FileTree::default()),
-            false,
-            None,
-        );
-        let mut lean = build_env(
-            syntax,
-            Arc::new(FileTree::default()),
-            Arc::new(FileTree::default()),
-            false,
-            None,
-        );
-        let original = text.to_string();
-        let pieces = l.pieces.clone();
-        lean.add_function(TEXT_FUNCTION, move |n: usize| {
-            let (a, b) = pieces[n];
-            original[a..b].to_string()
-        });
-        let render = |env: &Environment<'static>, src: &str| {
-            env.template_from_str(src)
-                .and_then(|t| t.render(ctx.value()))
-                .map_err(|e| format!("{:?} line {:?}", e.kind(), e.line()))
-        };
-        Some((render(&exact, text), render(&lean, &l.source)))
-    }
-
-    #[test]
-    fn a_lean_template_renders_as_its_original_on_tricky_texts() {
-        let long = "x := 1 // some Go code\n".repeat(20);
-        let blank = " \t \n\n".repeat(20);
-        let cases = [
-            // Whitespace rules at both ends of a long run.
-            format!("{{% if on %}}\n{long}{{% endif %}}\n"),
-            format!("{{% if on -%}}\n\n  {long}  \n\n  {{%- endif %}}\n"),
-            format!("{{{{ v }}}}{long}   {{% if on %}}a{{% endif %}}"),
-            format!("{{{{ v -}}}}\n\n\t{long}\n\t{{{{- v }}}}"),
-            format!("{{% if on %}}  {long}  \n    {{% endif %}}"),
-            format!(
-                "{{% if on %}}\r\n{}\r\n  {{% endif %}}\r\n",
-                long.replace('\n', "\r\n")
-            ),
-            // Long runs of whitespace alone, and runs of blank lines in between.
-            format!("{{% if on %}}{blank}{{% endif %}}{blank}{{{{ v }}}}"),
-            format!("{{{{ v }}}}\na\n{blank}{long}{blank}b\n{{{{ v }}}}"),
-            // Unicode whitespace next to text (an ideographic space, a no-break space).
-            format!("{{% if on %}}\u{3000}\u{a0}é\n{long}\u{3000}ü\n\u{a0} {{%- endif %}}"),
-            // Raw blocks and comments stay as they are.
-            format!(
-                "{{% raw %}}\n{long}{{{{ not a tag }}}}\n{long}{{% endraw %}}{{{{ v }}}}\n{long}{{# c #}}"
-            ),
-            format!("{{# {long} #}}{long}{{{{ v }}}}"),
-            // A long run in a macro, a filter block and a loop.
-            format!("{{% macro m() %}}\n{long}{{% endmacro %}}{{{{ m() }}}}{{{{ m() }}}}"),
-            format!("{{% filter upper %}}\n{long}{{% endfilter %}}"),
-            format!("{{% for i in [1, 2] %}}\n{long}{{{{ i }}}}\n{long}{{% endfor %}}"),
-            // Text that looks like a tag of the other syntax.
-            format!(
-                "[[ v ]]\n{long}{{{{ v }}}}\n{}",
-                long.replace("x", "[[ y ]] {{ z }}")
-            ),
-            // No final newline, text to the very end.
-            format!("{{{{ v }}}}\n{long}end"),
-        ];
-        let ctx = ctx(&[
-            ("on", true.into()),
-            ("v", "V".into()),
-            ("y", "Y".into()),
-            ("z", "Z".into()),
-        ]);
-        let mut lean = 0;
-        for case in &cases {
-            for square in [false, true] {
-                let text = if square {
-                    case.replace("{{", "[[")
-                        .replace("}}", "]]")
-                        .replace("{%", "[%")
-                        .replace("%}", "%]")
-                        .replace("{#", "[#")
-                        .replace("#}", "#]")
-                } else {
-                    case.clone()
-                };
-                let Some((exact, leaned)) = render_both_ways(&text, square, &ctx) else {
-                    continue;
-                };
-                lean += 1;
-                assert!(exact.is_ok(), "{text:?}: {exact:?}");
-                assert_eq!(exact, leaned, "{text:?} square={square}");
-            }
-        }
-        assert!(lean >= 25, "only {lean} cases had a lean copy");
-    }
-
-    #[test]
-    fn lean_copies_keep_line_numbers_and_leave_short_texts_alone() {
-        let long = "line\n".repeat(100);
-        let text = format!("{{{{ a }}}}\n{long}{{{{ nope }}}}\n");
-        let l = crate::generate::leantext::lean_template(&text, false, 7).unwrap();
-        assert_eq!(l.source.lines().count(), text.lines().count());
-        assert!(l.source.contains("_gogen_text(7)"), "{}", l.source);
-        assert!(l.source.len() < text.len() / 2, "{}", l.source);
-        let (exact, leaned) = render_both_ways(&text, false, &ctx(&[("a", 1.into())])).unwrap();
-        assert!(exact.is_err());
-        assert_eq!(exact, leaned);
-        let short = "{{ a }}\nshort\ntext\nhere\n{{ b }}";
-        assert_eq!(
-            crate::generate::leantext::lean_template(short, false, 0),
-            None
-        );
-        // A raw block is one text for the lexer, but not a run: it keeps its text.
-        let raw = format!("{{% raw %}}\n{long}{{% endraw %}}");
-        assert_eq!(
-            crate::generate::leantext::lean_template(&raw, false, 0),
-            None
-        );
-    }
-
-    /// Every lean copy of every built-in template, rendered with the answers of every
-    /// `[[test]]` case of every built-in blueprint, gives what its original gives (output,
-    /// or the kind and line of the error).
-    #[test]
-    fn every_lean_built_in_template_renders_as_its_original() {
-        let mut compared = 0;
-        for name in crate::blueprint::built_in_names() {
-            let bp = crate::blueprint::load_built_in(&name).unwrap();
-            let lean = Renderer::new(&bp);
-            assert!(lean.lean.is_some(), "{name}");
-            let mut exact_bp = bp.clone();
-            exact_bp.known_hash = None;
-            let exact = Renderer::new(&exact_bp);
-            assert!(exact.lean.is_none());
-            let mut templates: Vec<String> = bp
-                .files
-                .iter()
-                .map(|(p, _)| p.to_string())
-                .filter(|p| p.ends_with(".jinja"))
-                .collect();
-            for layer in &bp.manifest.layers {
-                templates.extend(
-                    bp.shared
-                        .under(layer)
-                        .filter(|(p, _)| p.ends_with(".jinja"))
-                        .map(|(p, _)| format!("{SHARED_DIR}/{layer}/{p}")),
-                );
-            }
-            for case in &bp.manifest.tests {
-                let inputs = crate::answers::AnswerInputs {
-                    sets: case.sets(),
-                    ..Default::default()
-                };
-                let answers = crate::answers::Resolver {
-                    manifest: &bp.manifest,
-                    renderer: &exact,
-                }
-                .resolve(&inputs, None)
-                .unwrap();
-                let ctx = answers.context();
-                for template in &templates {
-                    let original = lookup(&bp.files, &bp.shared, template)
-                        .and_then(|b| std::str::from_utf8(b).ok())
-                        .unwrap();
-                    for syntax in [Syntax::Default, Syntax::Square] {
-                        let Some(source) = lean::source_for(&name, template, syntax, original)
-                        else {
-                            continue;
-                        };
-                        compared += 1;
-                        let run = |r: &Renderer, src: &str| {
-                            let env = r.env(syntax);
-                            env.template_from_named_str(template, src)
-                                .and_then(|t| t.render(ctx.value()))
-                                .map_err(|e| format!("{:?} line {:?}", e.kind(), e.line()))
-                        };
-                        let want = run(&exact, original);
-                        assert_eq!(
-                            run(&lean, source),
-                            want,
-                            "{name}/{}: {template} {syntax:?}",
-                            case.name
-                        );
-                    }
-                }
-                // And the whole plan, through the renderer's own paths.
-                let a = crate::generate::plan::plan(&bp, &lean, &answers).unwrap();
-                let b = crate::generate::plan::plan(&exact_bp, &exact, &answers).unwrap();
-                let files = |p: &crate::generate::plan::Plan| {
-                    p.files
-                        .iter()
-                        .map(|f| (f.path.clone(), f.bytes.clone(), f.mode, f.sha256.clone()))
-                        .collect::<Vec<_>>()
-                };
-                assert_eq!(files(&a), files(&b), "{name}/{}", case.name);
-            }
-        }
-        assert!(compared > 1000, "{compared}");
-    }
-
-    #[test]
-    fn only_built_ins_with_the_builds_own_files_render_lean_and_errors_read_as_before() {
-        let bp = crate::blueprint::load_built_in("rest-api").unwrap();
-        for origin in [
-            Origin::Folder {
-                given: "./x".into(),
-                root: "./x".into(),
-            },
-            Origin::Git { pinned: "x".into() },
-            Origin::SearchPath { dir: "/x".into() },
-        ] {
-            let mut copy = bp.clone();
-            copy.origin = origin;
-            assert!(Renderer::new(&copy).lean.is_none(), "{:?}", copy.origin);
-        }
-        // A lean render that fails is redone from the original: the same error, with the
-        // original's line and source excerpt.
-        let template = "template/README.md.jinja";
-        let mut exact_bp = bp.clone();
-        exact_bp.known_hash = None;
-        let original = lookup(&bp.files, &bp.shared, template)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap();
-        assert!(lean::source_for("rest-api", template, Syntax::Default, original).is_some());
-        let lean_err = Renderer::new(&bp)
-            .render_file(template, Syntax::Default, &Context::empty())
-            .unwrap_err();
-        let exact_err = Renderer::new(&exact_bp)
-            .render_file(template, Syntax::Default, &Context::empty())
-            .unwrap_err();
-        assert_eq!(format!("{lean_err:?}"), format!("{exact_err:?}"));
-        assert!(!format!("{lean_err:?}").contains(TEXT_FUNCTION));
     }
 
     #[test]
