@@ -17,8 +17,11 @@ fn git(args: &[&str]) -> Option<String> {
 
 fn main() {
     println!("cargo:rerun-if-changed=blueprints");
-    built_in_file_hashes();
-    built_in_hashes();
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"))
+        .join("blueprints");
+    let files = files_under(&root);
+    built_in_file_hashes(&files);
+    built_in_hashes(&root, &files);
     let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=GOGEN_COMMIT={commit}");
     // Rebuild the version text when this checkout's HEAD moves: its HEAD file, and the
@@ -33,7 +36,7 @@ fn main() {
 }
 
 /// Every file under `dir` as (`/`-joined path relative to `dir`, bytes), sorted by path as
-/// the runtime's file tree sorts them.
+/// the runtime's file tree sorts them; a top-level `_history` is left out.
 fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
     fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -47,6 +50,9 @@ fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
                 format!("{prefix}/{name}")
             };
             let path = entry.path();
+            if rel == "_history" {
+                continue; // past releases: no table covers them, and they are most of the bytes
+            }
             if path.is_dir() {
                 walk(&path, &rel, out);
             } else if let Ok(bytes) = std::fs::read(&path) {
@@ -85,11 +91,17 @@ fn layers_of(manifest: &str) -> Option<Vec<String>> {
 /// run (`Blueprint::content_hash` explains the format; a unit test checks both agree). Each
 /// entry names the layers it assumed; at run time it is used only when the manifest's
 /// parsed layers are the same.
-fn built_in_hashes() {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"))
-        .join("blueprints");
-    let shared = files_under(&root.join("_shared"));
-    let mut names: Vec<String> = std::fs::read_dir(&root)
+fn built_in_hashes(root: &Path, files: &[(String, Vec<u8>)]) {
+    // The files under `dir/`, with paths relative to it, still sorted.
+    let under = |dir: &str| -> Vec<(&str, &[u8])> {
+        let start = format!("{dir}/");
+        files
+            .iter()
+            .filter_map(|(p, b)| p.strip_prefix(&start).map(|rel| (rel, b.as_slice())))
+            .collect()
+    };
+    let shared = under("_shared");
+    let mut names: Vec<String> = std::fs::read_dir(root)
         .map(|d| {
             d.flatten()
                 .filter(|e| e.path().join("blueprint.toml").is_file())
@@ -109,8 +121,8 @@ fn built_in_hashes() {
             continue;
         };
         let mut hasher = hashing::ContentHasher::default();
-        for (path, bytes) in files_under(&dir) {
-            hasher.file(&path, &bytes);
+        for (path, bytes) in under(&name) {
+            hasher.file(path, bytes);
         }
         for layer in &layers {
             let start = format!("{layer}/");
@@ -129,16 +141,11 @@ fn built_in_hashes() {
 /// The sha256 of every built-in file (`_history` aside), keyed by its path under
 /// `blueprints/` and sorted: the lock file records each generated file's hash, and a file
 /// copied unchanged from a built-in need not be hashed again at every run.
-fn built_in_file_hashes() {
+fn built_in_file_hashes(files: &[(String, Vec<u8>)]) {
     use sha2::{Digest, Sha256};
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"))
-        .join("blueprints");
     let mut table = String::from("&[\n");
-    for (path, bytes) in files_under(&root) {
-        if path.starts_with("_history/") {
-            continue;
-        }
-        let hash = hashing::hex(&Sha256::digest(&bytes));
+    for (path, bytes) in files {
+        let hash = hashing::hex(&Sha256::digest(bytes));
         table.push_str(&format!("    ({path:?}, {hash:?}),\n"));
     }
     table.push(']');

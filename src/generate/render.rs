@@ -183,6 +183,12 @@ impl Renderer {
         }
     }
 
+    /// Whether renders run without a budget (a trusted, built-in blueprint): evaluating
+    /// the same thing twice then costs nothing but time.
+    pub fn is_unbudgeted(&self) -> bool {
+        self.budget.is_none()
+    }
+
     /// Fuel used so far under the budget (`None` for a trusted blueprint).
     pub fn fuel_used(&self) -> Option<u64> {
         self.budget.as_ref().map(|b| {
